@@ -1,0 +1,94 @@
+"""Byte channels between a board device (UART, USB CDC, semihosting) and the host.
+
+Host-side calls (``send``) are thread-safe: bytes are queued and handed to the device between
+CPU bursts, at the rate the device takes them (its FIFO / USB buffer), never dropped.
+Board output is kept in a bounded tail buffer (``max_buffer`` bytes, oldest dropped first) for
+``read()``; listeners see every byte as it is produced.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from . import events as ev
+
+
+class Channel:
+    def __init__(self, machine, name: str, event_kind: str = ev.UART_TX, max_buffer: int = 1 << 20):
+        self.machine = machine
+        self.name = name
+        self.event_kind = event_kind
+        self.max_buffer = max_buffer
+        self._out = bytearray()
+        self._out_lock = threading.Lock()
+        self._rx = deque()          # host -> board, bytes objects
+        self._rx_lock = threading.Lock()
+        self.listeners: list = []
+        self.device_notify = None   # device callback: host data is waiting (called in the machine thread)
+        self.total_out = 0
+
+    # -- device side (machine thread) ------------------------------------------------------
+    def put(self, data: bytes) -> None:
+        """The board produced ``data``."""
+        if not data:
+            return
+        data = bytes(data)
+        self.total_out += len(data)
+        with self._out_lock:
+            self._out += data
+            extra = len(self._out) - self.max_buffer
+            if extra > 0:
+                del self._out[:extra]
+        events = self.machine.events
+        if events.wants(self.event_kind):
+            events.emit(self.event_kind, port=self.name, data=data)
+        if events.wants(ev.CONSOLE) and self is self.machine.console:
+            events.emit(ev.CONSOLE, port=self.name, data=data)
+        for fn in tuple(self.listeners):
+            fn(data)
+
+    def rx_available(self) -> int:
+        with self._rx_lock:
+            return sum(len(b) for b in self._rx)
+
+    def rx_take(self, n: int = 1) -> bytes:
+        out = bytearray()
+        with self._rx_lock:
+            while self._rx and len(out) < n:
+                chunk = self._rx[0]
+                need = n - len(out)
+                out += chunk[:need]
+                if len(chunk) > need:
+                    self._rx[0] = chunk[need:]
+                else:
+                    self._rx.popleft()
+        return bytes(out)
+
+    # -- host side (any thread) ------------------------------------------------------------
+    def send(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode()
+        if not data:
+            return
+        with self._rx_lock:
+            self._rx.append(bytes(data))
+        self.machine.post(self._notify)
+
+    def _notify(self):
+        if self.device_notify is not None:
+            self.device_notify()
+
+    def read(self) -> bytes:
+        """Everything produced since the last read (bounded tail)."""
+        with self._out_lock:
+            data = bytes(self._out)
+            self._out.clear()
+        return data
+
+    def peek(self) -> bytes:
+        with self._out_lock:
+            return bytes(self._out)
+
+    def subscribe(self, fn):
+        self.listeners.append(fn)
+        return lambda: self.listeners.remove(fn) if fn in self.listeners else None

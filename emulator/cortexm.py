@@ -1,0 +1,636 @@
+"""Cortex-M CPU core: unicorn executes instructions; this module is the exception model.
+
+unicorn runs Thumb code at JIT speed but has no NVIC. Here, in Python, are: the exception
+state (pending/active/enabled, priorities, level-sensitive IRQ lines), exception entry and
+return (stacking on MSP/PSP, EXC_RETURN, tail-chaining, late preemption between bursts),
+SVC, PendSV, SysTick, HardFault escalation and lockup, WFI/WFE/SEV with the event register,
+and ARM semihosting (``bkpt 0xab``).
+
+The CPU runs in counted bursts (``emu_start(count=n)``). unicorn keeps an exact executed
+instruction counter for counted runs; we read it through ctypes (its offset in unicorn's
+engine struct is found once by calibration), so virtual time is exact even when a burst
+stops early, and peripherals read exact time from inside MMIO callbacks.
+"""
+from __future__ import annotations
+
+import ctypes
+import struct
+from dataclasses import dataclass, field
+
+from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
+                     UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
+                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError)
+from unicorn import arm_const as A
+
+from . import events as ev
+
+CPU_MODELS = {
+    "cortex-m0": (A.UC_CPU_ARM_CORTEX_M0, 0x410CC200, 6),
+    "cortex-m0+": (A.UC_CPU_ARM_CORTEX_M0, 0x410CC601, 6),
+    "cortex-m3": (A.UC_CPU_ARM_CORTEX_M3, 0x412FC231, 7),
+    "cortex-m4": (A.UC_CPU_ARM_CORTEX_M4, 0x410FC241, 7),
+}
+
+# Exception numbers
+RESET, NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 1, 2, 3, 4, 5, 6
+SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
+EXC_NAMES = {1: "Reset", 2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
+             11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
+
+# unicorn (QEMU) interrupt numbers seen by UC_HOOK_INTR
+EXCP_UDEF, EXCP_SWI, EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT, EXCP_BKPT, EXCP_EXCEPTION_EXIT = 1, 2, 3, 4, 7, 8
+EXCP_NOCP, EXCP_INVSTATE, EXCP_UNALIGNED = 17, 18, 22
+
+THREAD_PRIO = 0x100        # execution priority with nothing active
+_REG_ORDER = [A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3, A.UC_ARM_REG_R4,
+              A.UC_ARM_REG_R5, A.UC_ARM_REG_R6, A.UC_ARM_REG_R7, A.UC_ARM_REG_R8, A.UC_ARM_REG_R9,
+              A.UC_ARM_REG_R10, A.UC_ARM_REG_R11, A.UC_ARM_REG_R12, A.UC_ARM_REG_SP, A.UC_ARM_REG_LR,
+              A.UC_ARM_REG_PC, A.UC_ARM_REG_XPSR]
+REG_NAMES = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
+             "sp", "lr", "pc", "xpsr"]
+_FRAME_REGS = [A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3,
+               A.UC_ARM_REG_R12, A.UC_ARM_REG_LR]
+
+
+# ---------------------------------------------------------------------------------------
+# exact instruction counter
+# ---------------------------------------------------------------------------------------
+_COUNTER_OFFSET: int | None | bool = False   # False = not calibrated yet, None = unavailable
+
+
+def _calibrate_counter_offset() -> int | None:
+    """Find where unicorn keeps ``emu_counter`` (followed by ``emu_count``) in its engine
+    struct, by running known instruction counts and looking for the (counter, count) pair."""
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+    uc.mem_map(0, 0x1000)
+    uc.mem_write(0, b"\xfe\xe7")             # b .
+    base = uc._uch.value
+    candidates = None
+    for count in (0x1357, 0x2468):
+        uc.emu_start(1, 0xFFE, count=count)
+        raw = ctypes.string_at(base, 4096)
+        hits = {off for off in range(0, 4096 - 16, 8)
+                if struct.unpack_from("<QQ", raw, off) == (count + 1, count)}
+        candidates = hits if candidates is None else candidates & hits
+    if candidates and len(candidates) == 1:
+        return candidates.pop()
+    return None
+
+
+def counter_offset() -> int | None:
+    global _COUNTER_OFFSET
+    if _COUNTER_OFFSET is False:
+        try:
+            _COUNTER_OFFSET = _calibrate_counter_offset()
+        except Exception:          # pragma: no cover - depends on the unicorn build
+            _COUNTER_OFFSET = None
+    return _COUNTER_OFFSET
+
+
+# ---------------------------------------------------------------------------------------
+@dataclass
+class FaultReport:
+    kind: str                  # "bus fault (read)", "undefined instruction", "lockup", ...
+    pc: int
+    regs: dict
+    address: int | None = None
+    symbol: str | None = None
+    time_ns: int = 0
+    detail: str = ""
+    lockup: bool = False
+    exception: int = 0         # IPSR when it happened
+
+    def format(self) -> str:
+        head = f"FAULT: {self.kind} at pc=0x{self.pc:08x}"
+        if self.symbol:
+            head += f" ({self.symbol})"
+        if self.address is not None:
+            head += f", address 0x{self.address:08x}"
+        lines = [head]
+        mode = "thread" if self.exception == 0 else f"handler {EXC_NAMES.get(self.exception, 'IRQ%d' % (self.exception - 16))}"
+        lines.append(f"  board time {self.time_ns / 1e9:.6f} s, {mode} mode"
+                     + (", core locked up" if self.lockup else ""))
+        if self.detail:
+            lines.append("  " + self.detail)
+        names = [n for n in REG_NAMES if n in self.regs]
+        for i in range(0, len(names), 4):
+            lines.append("  " + "  ".join(f"{n:>4}=0x{self.regs[n]:08x}" for n in names[i:i + 4]))
+        return "\n".join(lines)
+
+
+class Halt(Exception):
+    """Raised inside the run loop to stop the board (exit, lockup, breakpoint...)."""
+
+
+@dataclass
+class CoreState:
+    pending: int = 0
+    active: int = 0
+    lines: int = 0
+    event: bool = False
+    sleeping: str | None = None   # None | "wfi" | "wfe"
+    extra: dict = field(default_factory=dict)
+
+
+class IrqLine:
+    """A peripheral's interrupt output wired to one NVIC input (level-sensitive)."""
+    __slots__ = ("cpu", "n", "bit")
+
+    def __init__(self, cpu, n):
+        self.cpu = cpu
+        self.n = n
+        self.bit = 1 << (16 + n)
+
+    def set(self, level: bool):
+        cpu = self.cpu
+        if level:
+            if not cpu.lines & self.bit:
+                cpu.lines |= self.bit
+                cpu.set_pending_bits(self.bit)
+        else:
+            cpu.lines &= ~self.bit
+
+    def pulse(self):
+        self.cpu.set_pending_bits(self.bit)
+
+    @property
+    def level(self):
+        return bool(self.cpu.lines & self.bit)
+
+
+class CortexM:
+    def __init__(self, machine, model: str = "cortex-m3", num_irqs: int = 32, prio_bits: int = 3,
+                 semihosting: bool = True):
+        if model not in CPU_MODELS:
+            raise ValueError(f"unknown CPU model {model!r} (known: {', '.join(CPU_MODELS)})")
+        self.machine = machine
+        self.model = model
+        uc_model, self.cpuid, self.arch = CPU_MODELS[model]
+        self.v6m = self.arch == 6
+        self.num_irqs = num_irqs
+        self.prio_bits = prio_bits
+        self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
+        self.semihosting = semihosting
+        self.clock = machine.clock
+        self.events = machine.events
+
+        uc = self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        uc.ctl_set_cpu_model(uc_model)
+        uc.hook_add(UC_HOOK_INTR, self._on_intr)
+        uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
+        self.last_bad_access = None
+        off = counter_offset()
+        if off is not None:
+            self._ctr = ctypes.c_uint64.from_address(uc._uch.value + off)
+            self._cnt = ctypes.c_uint64.from_address(uc._uch.value + off + 8)
+        else:
+            self._ctr = self._cnt = None
+        self.exact_time = self._ctr is not None
+
+        self.nexc = 16 + num_irqs
+        self.reset_state()
+        self.burst_end = 0          # cycle at which the current burst ends (while running)
+        self.in_burst = False
+        self._stop_requested = False
+        self.symbols = None
+        self.on_sysresetreq = None  # set by the machine
+        self.semihost_out = None    # callback(bytes)
+        self._sev_hooks = []
+
+    # -- state ---------------------------------------------------------------------------
+    def reset_state(self):
+        n = self.nexc
+        self.prio = [0] * n
+        self.prio[RESET], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
+        self.pending = 0
+        self.active = 0
+        self.lines = 0
+        # system exceptions that are always enabled
+        self.enabled = (1 << NMI) | (1 << HARDFAULT) | (1 << SVCALL) | (1 << PENDSV) | (1 << SYSTICK)
+        if not self.v6m:
+            self.enabled |= 1 << DEBUGMON
+        self.shcsr = 0
+        self.vtor = 0
+        self.prigroup = 0
+        self.scr = 0
+        self.event = False
+        self.sleeping = None
+        self.cfsr = 0
+        self.hfsr = 0
+        self.mmfar = 0
+        self.bfar = 0
+        self.last_fault: FaultReport | None = None
+        self.lockup = False
+
+    # -- interrupt lines & pending ----------------------------------------------------------
+    def irq_line(self, n: int) -> IrqLine:
+        if not 0 <= n < self.num_irqs:
+            raise ValueError(f"IRQ {n} out of range (0..{self.num_irqs - 1})")
+        return IrqLine(self, n)
+
+    def set_pending_bits(self, bits: int):
+        new = bits & ~self.pending
+        self.pending |= bits
+        if new:
+            if self.scr & 0x10:           # SEVONPEND
+                self.event = True
+            if self.in_burst and (new & self.enabled):
+                self.request_stop()
+
+    def clear_pending_bits(self, bits: int):
+        # a level-sensitive line that is still high stays pending
+        self.pending &= ~(bits & ~self.lines)
+
+    def request_stop(self):
+        """End the current burst at the next instruction boundary.
+
+        Lowering unicorn's instruction budget to what has run so far makes its count hook stop
+        cleanly before the next instruction. (``emu_stop`` from inside an MMIO callback would
+        leave PC on the access and replay it when resumed.)"""
+        if self.in_burst and not self._stop_requested:
+            self._stop_requested = True
+            if self._cnt is not None:
+                self._cnt.value = self._ctr.value
+            else:
+                self.uc.emu_stop()
+
+    def on_schedule(self, when: int):
+        if self.in_burst and when < self.burst_end:
+            self.request_stop()
+
+    # -- priorities -------------------------------------------------------------------------
+    def group_prio(self, exc: int) -> int:
+        p = self.prio[exc]
+        if p < 0 or self.v6m:
+            return p
+        # PRIGROUP: bits [prigroup:0] are subpriority
+        return p & (~((2 << self.prigroup) - 1) & 0xFF)
+
+    def exec_priority(self, active=None, primask=None) -> int:
+        act = self.active if active is None else active
+        p = THREAD_PRIO
+        while act:
+            low = act & -act
+            exc = low.bit_length() - 1
+            gp = self.group_prio(exc)
+            if gp < p:
+                p = gp
+            act ^= low
+        uc = self.uc
+        if primask is None:
+            primask = uc.reg_read(A.UC_ARM_REG_PRIMASK) & 1
+        if primask and p > 0:
+            p = 0
+        if not self.v6m:
+            if uc.reg_read(A.UC_ARM_REG_FAULTMASK) & 1 and p > -1:
+                p = -1
+            bp = uc.reg_read(A.UC_ARM_REG_BASEPRI) & self.prio_mask
+            if bp:
+                gbp = bp & (~((2 << self.prigroup) - 1) & 0xFF)
+                if gbp < p:
+                    p = gbp
+        return p
+
+    def best_pending(self):
+        """Highest-priority pending and enabled exception: (exc, group priority) or None."""
+        cand = self.pending & self.enabled
+        if not cand:
+            return None
+        best = None
+        bp = 0x200
+        while cand:
+            low = cand & -cand
+            exc = low.bit_length() - 1
+            cand ^= low
+            p = self.prio[exc]
+            if p < bp:
+                best, bp = exc, p
+        return best, self.group_prio(best)
+
+    # -- registers ---------------------------------------------------------------------------
+    def reg(self, r):
+        return self.uc.reg_read(r)
+
+    def regs(self) -> dict:
+        uc = self.uc
+        d = {name: uc.reg_read(r) for name, r in zip(REG_NAMES, _REG_ORDER)}
+        d["msp"] = uc.reg_read(A.UC_ARM_REG_MSP)
+        d["psp"] = uc.reg_read(A.UC_ARM_REG_PSP)
+        d["primask"] = uc.reg_read(A.UC_ARM_REG_PRIMASK)
+        d["control"] = uc.reg_read(A.UC_ARM_REG_CONTROL)
+        if not self.v6m:
+            d["basepri"] = uc.reg_read(A.UC_ARM_REG_BASEPRI)
+            d["faultmask"] = uc.reg_read(A.UC_ARM_REG_FAULTMASK)
+        return d
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(A.UC_ARM_REG_PC)
+
+    def ipsr(self) -> int:
+        return self.uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
+
+    def read32(self, addr) -> int:
+        return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
+
+    def read16(self, addr) -> int:
+        return struct.unpack("<H", self.uc.mem_read(addr, 2))[0]
+
+    # -- reset ------------------------------------------------------------------------------
+    def cpu_reset(self, vtor: int = 0):
+        """Core reset: registers from the vector table at ``vtor``; NVIC state cleared."""
+        self.reset_state()
+        self.vtor = vtor
+        uc = self.uc
+        for r in _REG_ORDER[:13]:
+            uc.reg_write(r, 0)
+        uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)     # thread mode, Thumb
+        uc.reg_write(A.UC_ARM_REG_CONTROL, 0)
+        uc.reg_write(A.UC_ARM_REG_PRIMASK, 0)
+        if not self.v6m:
+            uc.reg_write(A.UC_ARM_REG_BASEPRI, 0)
+            uc.reg_write(A.UC_ARM_REG_FAULTMASK, 0)
+        uc.reg_write(A.UC_ARM_REG_PSP, 0)
+        uc.reg_write(A.UC_ARM_REG_LR, 0xFFFFFFFF)
+        try:
+            sp = self.read32(vtor)
+            pc = self.read32(vtor + 4)
+        except UcError:
+            sp = pc = 0
+        uc.reg_write(A.UC_ARM_REG_SP, sp & ~3)
+        uc.reg_write(A.UC_ARM_REG_PC, pc | 1)
+        self._reset_pc_thumb = pc & 1
+
+    # -- exception entry/return ------------------------------------------------------------
+    def _vector(self, exc) -> int:
+        return self.read32(self.vtor + 4 * exc)
+
+    def enter_exception(self, exc: int, return_addr: int):
+        """Stack the context and vector to ``exc`` (the CPU's exception entry sequence)."""
+        uc = self.uc
+        xpsr = uc.reg_read(A.UC_ARM_REG_XPSR)
+        handler_mode = (xpsr & 0x1FF) != 0
+        control = uc.reg_read(A.UC_ARM_REG_CONTROL)
+        use_psp = (not handler_mode) and (control & 2)
+        sp = uc.reg_read(A.UC_ARM_REG_SP)
+        stacked_xpsr = (xpsr | 0x01000000) & ~0x200
+        if sp & 4:
+            sp -= 4
+            stacked_xpsr |= 0x200
+        sp = (sp - 32) & 0xFFFFFFFF
+        frame = struct.pack("<8I", *(uc.reg_read(r) for r in _FRAME_REGS),
+                            return_addr & ~1, stacked_xpsr)
+        try:
+            uc.mem_write(sp, frame)
+        except UcError:
+            self._stacking_fault(exc, sp)
+            return
+        if use_psp:
+            uc.reg_write(A.UC_ARM_REG_SP, sp)
+            uc.reg_write(A.UC_ARM_REG_CONTROL, control & ~2)     # banks SP to MSP
+            exc_return = 0xFFFFFFFD
+        else:
+            uc.reg_write(A.UC_ARM_REG_SP, sp)
+            exc_return = 0xFFFFFFF1 if handler_mode else 0xFFFFFFF9
+        self._vector_to(exc, exc_return)
+
+    def _vector_to(self, exc, exc_return):
+        uc = self.uc
+        uc.reg_write(A.UC_ARM_REG_LR, exc_return)
+        uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000 | exc)
+        bit = 1 << exc
+        self.active |= bit
+        self.pending &= ~bit
+        self.event = True
+        self.sleeping = None
+        try:
+            vec = self._vector(exc)
+        except UcError:
+            vec = 0
+        if not vec & 1:
+            # vector without the Thumb bit: INVSTATE on the first instruction of the handler
+            self.raise_fault("invalid vector (no Thumb bit) for exception %d: 0x%08x" % (exc, vec),
+                             vec, usage=True)
+            return
+        uc.reg_write(A.UC_ARM_REG_PC, vec | 1)
+
+    def _stacking_fault(self, exc, sp):
+        self.report_fault("stacking fault", self.pc, address=sp, lockup=True,
+                          detail=f"could not push the exception frame for exception {exc} at sp=0x{sp:08x}")
+
+    def exception_return(self, exc_return: int):
+        uc = self.uc
+        exc = uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
+        bit = 1 << exc
+        if not self.active & bit:
+            self.raise_fault(f"exception return from inactive exception {exc}", uc.reg_read(A.UC_ARM_REG_LR),
+                             usage=True)
+            return
+        self.active &= ~bit
+        if self.lines & bit:                # level-sensitive: re-pend while the line is high
+            self.pending |= bit
+        self.event = True
+        kind = exc_return & 0xF
+        if kind not in (1, 9, 0xD) or (exc_return | 0xFF) != 0xFFFFFFFF:
+            self.raise_fault(f"invalid EXC_RETURN 0x{exc_return:08x}", exc_return, usage=True)
+            return
+        to_thread = kind != 1
+        # tail-chaining: a pending exception that would preempt the context we return to
+        best = self.best_pending()
+        if best is not None:
+            if best[1] < self.exec_priority():
+                self._vector_to(best[0], exc_return)
+                return
+        use_psp = kind == 0xD
+        sp = uc.reg_read(A.UC_ARM_REG_PSP if use_psp else A.UC_ARM_REG_MSP)
+        try:
+            r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack("<8I", uc.mem_read(sp, 32))
+        except UcError:
+            self.report_fault("unstacking fault", exc_return, address=sp, lockup=True)
+            return
+        sp += 32
+        if xpsr & 0x200:
+            sp += 4
+        xpsr = (xpsr & ~0x200) | 0x01000000
+        if to_thread:
+            uc.reg_write(A.UC_ARM_REG_XPSR, xpsr & ~0x1FF)
+            if use_psp:
+                uc.reg_write(A.UC_ARM_REG_CONTROL, uc.reg_read(A.UC_ARM_REG_CONTROL) | 2)
+            uc.reg_write(A.UC_ARM_REG_SP, sp)
+        else:
+            uc.reg_write(A.UC_ARM_REG_SP, sp)
+            uc.reg_write(A.UC_ARM_REG_XPSR, xpsr)
+        for r, v in zip(_FRAME_REGS, (r0, r1, r2, r3, r12, lr)):
+            uc.reg_write(r, v)
+        uc.reg_write(A.UC_ARM_REG_PC, pc | 1)
+        if to_thread and self.scr & 2 and not self.active:    # SLEEPONEXIT
+            self.sleeping = "wfi"
+            self.request_stop()
+
+    # -- taking interrupts between bursts ---------------------------------------------------
+    def take_pending(self) -> bool:
+        """Enter the best pending exception if it preempts. Returns True if one was taken."""
+        best = self.best_pending()
+        if best is None:
+            return False
+        if best[1] < self.exec_priority():
+            self.enter_exception(best[0], self.pc)
+            return True
+        return False
+
+    def masked_pending(self) -> bool:
+        """A pending enabled exception is held back only by PRIMASK/BASEPRI/FAULTMASK."""
+        best = self.best_pending()
+        if best is None:
+            return False
+        return best[1] < self.exec_priority(primask=0)
+
+    def wake_pending(self) -> bool:
+        """Whether a sleeping core wakes now (WFI: an exception that would preempt if
+        PRIMASK were clear; WFE: also the event register)."""
+        best = self.best_pending()
+        if best is not None and best[1] < self.exec_priority(primask=0):
+            return True
+        if self.sleeping == "wfe" and self.event:
+            self.event = False
+            return True
+        return False
+
+    # -- faults -----------------------------------------------------------------------------
+    def report_fault(self, kind, pc, address=None, lockup=False, detail=""):
+        sym = self.symbols.format(pc) if self.symbols is not None and self.symbols.lookup(pc) else None
+        rep = FaultReport(kind=kind, pc=pc, regs=self.regs(), address=address, symbol=sym,
+                          time_ns=self.clock.now_ns(), detail=detail, lockup=lockup,
+                          exception=self.ipsr())
+        self.last_fault = rep
+        self.events.emit(ev.FAULT, report=rep)
+        if lockup:
+            self.lockup = True
+            raise Halt("lockup")
+        return rep
+
+    def raise_fault(self, kind, pc, address=None, usage=False, bus=False, detail=""):
+        """A synchronous fault at ``pc``: report it, then escalate like the hardware does
+        (configurable fault if enabled on ARMv7-M, else HardFault; lockup if the fault
+        happens at priority -1 or above)."""
+        exec_p = self.exec_priority()
+        target = HARDFAULT
+        if not self.v6m:
+            if bus:
+                self.cfsr |= 0x8200 if address is not None else 0x100   # PRECISERR|BFARVALID
+                if address is not None:
+                    self.bfar = address
+                if self.shcsr & (1 << 17) and self.group_prio(BUSFAULT) < exec_p:
+                    target = BUSFAULT
+            elif usage:
+                self.cfsr |= 1 << 16                                     # UNDEFINSTR
+                if self.shcsr & (1 << 18) and self.group_prio(USAGEFAULT) < exec_p:
+                    target = USAGEFAULT
+            if target == HARDFAULT:
+                self.hfsr |= 1 << 30                                     # FORCED
+        if target == HARDFAULT and exec_p <= -1:
+            self.report_fault(kind, pc, address, lockup=True,
+                              detail=detail or "fault while the HardFault/NMI handler was running")
+            return
+        self.report_fault(kind, pc, address, detail=detail)
+        self.enter_exception(target, pc)
+
+    # -- the burst --------------------------------------------------------------------------
+    def _on_intr(self, uc, intno, _ud):
+        try:
+            if intno == EXCP_EXCEPTION_EXIT:
+                self.exception_return(uc.reg_read(A.UC_ARM_REG_PC) | 1)
+            elif intno == EXCP_SWI:
+                pc = uc.reg_read(A.UC_ARM_REG_PC)
+                if self.group_prio(SVCALL) < self.exec_priority():
+                    self.enter_exception(SVCALL, pc)
+                else:
+                    self.raise_fault("SVC executed at a priority that cannot take SVCall", pc - 2)
+            elif intno == EXCP_BKPT:
+                pc = uc.reg_read(A.UC_ARM_REG_PC)
+                if self.semihosting and self.read16(pc) == 0xBEAB:
+                    self.machine.semihost_call(pc)
+                else:
+                    self.report_fault("breakpoint instruction (no debugger attached)", pc)
+                    self.machine.halt("bkpt", pc=pc)
+            elif intno in (EXCP_UDEF, EXCP_NOCP, EXCP_INVSTATE, EXCP_UNALIGNED):
+                pc = uc.reg_read(A.UC_ARM_REG_PC)
+                what = {EXCP_UDEF: "undefined instruction", EXCP_NOCP: "coprocessor instruction",
+                        EXCP_INVSTATE: "invalid state (branch to ARM state)",
+                        EXCP_UNALIGNED: "unaligned access"}[intno]
+                self.raise_fault(what, pc, usage=True)
+            else:
+                self.raise_fault(f"CPU exception {intno}", uc.reg_read(A.UC_ARM_REG_PC))
+        except Halt:
+            uc.emu_stop()
+            self.machine._halt_pending = True
+
+    def _on_bad_access(self, uc, access, address, size, value, _ud):
+        self.last_bad_access = address
+        return False
+
+    def run_burst(self, budget: int) -> int:
+        """Execute up to ``budget`` instructions. Returns how many ran."""
+        uc = self.uc
+        start = self.clock.cycles
+        self.burst_end = start + budget
+        self._stop_requested = False
+        ctr = self._ctr
+        if ctr is not None:
+            self.clock.inflight = lambda: ctr.value
+        self.in_burst = True
+        err = None
+        pc = uc.reg_read(A.UC_ARM_REG_PC)
+        try:
+            uc.emu_start(pc | 1, 0xFFFFFFFF, count=budget)
+        except UcError as e:
+            err = e
+        finally:
+            self.in_burst = False
+            self.clock.inflight = _zero
+        if ctr is not None:
+            n = ctr.value
+            executed = n - 1 if n > self._cnt.value else n
+        else:
+            executed = budget
+        if err is not None:
+            self._burst_error(err)
+        elif executed < budget:
+            pc = uc.reg_read(A.UC_ARM_REG_PC)
+            if executed and self._insn_before(pc) == 0xBF30:    # WFI
+                self.sleeping = "wfi"
+        return executed
+
+    def _insn_before(self, pc):
+        try:
+            return self.read16(pc - 2)
+        except UcError:
+            return None
+
+    def _burst_error(self, e: UcError):
+        uc = self.uc
+        pc = uc.reg_read(A.UC_ARM_REG_PC)
+        code = e.errno
+        if code == UC_ERR_INSN_INVALID:
+            if self._insn_before(pc) == 0xBF20:                  # WFE
+                if self.event:
+                    self.event = False
+                elif self._insn_before(pc - 2) == 0xBF40:         # sev; wfe
+                    pass
+                else:
+                    self.sleeping = "wfe"
+                return
+            self.raise_fault("undefined instruction", pc, usage=True)
+        elif code in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_READ_PROT, UC_ERR_WRITE_PROT):
+            addr = self.last_bad_access
+            what = "read" if code in (UC_ERR_READ_UNMAPPED, UC_ERR_READ_PROT) else "write"
+            why = "unmapped" if code in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED) else "read-only"
+            self.raise_fault(f"bus fault: {what} of {why} memory", pc, address=addr, bus=True)
+        elif code in (UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT):
+            self.raise_fault("bus fault: instruction fetch from unmapped memory", pc, address=pc, bus=True)
+        else:
+            self.raise_fault(f"CPU error: {e}", pc)
+
+
+def _zero():
+    return 0
