@@ -13,6 +13,7 @@ import sys
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
 EXIT_FAULT = 125
+EXIT_INTERNAL = 70
 
 
 def _err(msg: str, code: int = EXIT_USAGE) -> int:
@@ -72,6 +73,10 @@ def main(argv=None) -> int:
             return cmd_run(args)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:          # never a traceback for users; BOARDEMU_DEBUG=1 shows it
+        if os.environ.get("BOARDEMU_DEBUG"):
+            raise
+        return _err(f"internal error: {type(e).__name__}: {e} (BOARDEMU_DEBUG=1 shows details)", EXIT_INTERNAL)
     parser.print_help()
     return EXIT_USAGE
 

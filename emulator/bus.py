@@ -80,11 +80,9 @@ class Bus:
         return bytes(self.uc.mem_read(addr, size))
 
     def write(self, addr: int, data: bytes) -> None:
-        r = self.region_at(addr, len(data))
-        if r is not None:
-            ctypes.memmove(ctypes.addressof(r.buf) + addr - r.base, data, len(data))
-        else:
-            self.uc.mem_write(addr, data)
+        """Debugger-style write (RAM, ROM and flash included). Goes through unicorn so that
+        translated code covering the bytes is invalidated."""
+        self.uc.mem_write(addr, bytes(data))
 
     def read32(self, addr: int) -> int:
         return int.from_bytes(self.read(addr, 4), "little")
