@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
                      UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
-                     UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError)
+                     UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError)
 from unicorn import arm_const as A
 
 from . import events as ev
@@ -196,6 +196,43 @@ class CortexM:
         self.on_sysresetreq = None  # set by the machine
         self.semihost_out = None    # callback(bytes)
         self._sev_hooks = []
+
+    # -- code sites that need attention ----------------------------------------------------
+    MAX_SITE_HOOKS = 512
+
+    def instrument(self, segments):
+        """Hook the few instructions whose effect unicorn hides from us, by address (a hook
+        restricted to one address costs nothing anywhere else):
+        SEV sets the event register; CPSIE i / MSR PRIMASK / MSR BASEPRI end the burst right
+        after them when an interrupt is waiting, so it is taken at the next instruction."""
+        sev, unmask = [], []
+        for seg in segments:
+            data, base = seg.data, seg.addr
+            start = base & 1
+            for off in range(start, len(data) - 1, 2):
+                hw = data[off] | data[off + 1] << 8
+                if hw == 0xBF40:
+                    sev.append(base + off)
+                elif hw == 0xB662:
+                    unmask.append(base + off)
+                elif hw & 0xFFF0 == 0xF380 and off + 3 < len(data) and data[off + 3] == 0x88 \
+                        and data[off + 2] in (0x10, 0x11, 0x12):
+                    unmask.append(base + off)
+        if len(sev) + len(unmask) > self.MAX_SITE_HOOKS:
+            self.events.emit(ev.WARNING, message=f"{len(sev) + len(unmask)} SEV/CPSIE sites: not instrumented")
+            return
+        for addr in sev:
+            self.uc.hook_add(UC_HOOK_CODE, self._on_sev, None, addr, addr)
+        for addr in unmask:
+            self.uc.hook_add(UC_HOOK_CODE, self._on_unmask, None, addr, addr)
+
+    def _on_sev(self, uc, addr, size, _ud):
+        self.event = True
+
+    def _on_unmask(self, uc, addr, size, _ud):
+        # runs before the instruction; the clean stop lands right after it
+        if self.pending & self.enabled:
+            self.request_stop()
 
     # -- state ---------------------------------------------------------------------------
     def reset_state(self):
@@ -615,8 +652,6 @@ class CortexM:
             if self._insn_before(pc) == 0xBF20:                  # WFE
                 if self.event:
                     self.event = False
-                elif self._insn_before(pc - 2) == 0xBF40:         # sev; wfe
-                    pass
                 else:
                     self.sleeping = "wfe"
                 return

@@ -138,6 +138,7 @@ class Machine:
                 raise ImageError(img.path, f"does not fit board {self.board.name}: {e}") from None
         self.image = img
         self.cpu.symbols = img.symbols
+        self.cpu.instrument(img.segments)
         return img
 
     # -- time -------------------------------------------------------------------------------
