@@ -43,6 +43,7 @@ class Bus:
         self.peripherals: list = []
         self._mmio_ranges: list[tuple[int, int, object]] = []
         self._warned: set[int] = set()
+        self.fast_access: list = []      # (base, end, ctypes buffer, writable), mirrors included
 
     # -- memory ---------------------------------------------------------------------------
     def add_memory(self, name, base, size, kind="ram", writable=None, fill=0x00, mirrors=()):
@@ -56,6 +57,7 @@ class Bus:
         region = Region(name, base, size, kind, writable, buf)
         for addr in (base, *mirrors):
             self.uc.mem_map_ptr(addr, size, perms, ctypes.addressof(buf))
+            self.fast_access.append((addr, addr + size, buf, writable))
         self.regions.append(region)
         return region
 

@@ -88,6 +88,52 @@ def counter_offset() -> int | None:
 
 
 # ---------------------------------------------------------------------------------------
+# fast register access: the binding's reg_read/reg_write cost microseconds each; one batched
+# C call moves a whole set of registers for about the price of one.
+_VP, _INT = ctypes.c_void_p, ctypes.c_int
+try:
+    from unicorn.unicorn_py3.unicorn import uclib as _uclib
+    _reg_read_batch = ctypes.CFUNCTYPE(_INT, _VP, _VP, _VP, _INT)(("uc_reg_read_batch", _uclib))
+    _reg_write_batch = ctypes.CFUNCTYPE(_INT, _VP, _VP, _VP, _INT)(("uc_reg_write_batch", _uclib))
+except (ImportError, AttributeError):      # pragma: no cover - other binding layouts
+    _reg_read_batch = _reg_write_batch = None
+
+
+class RegBatch:
+    """A fixed list of registers read or written with one C call (values as uint32)."""
+    __slots__ = ("uc", "n", "_regs", "vals", "_ptrs", "_h", "_rp", "_pp", "ids")
+
+    def __init__(self, uc, regs):
+        self.uc = uc
+        self.ids = list(regs)
+        n = self.n = len(regs)
+        self._regs = (ctypes.c_int * n)(*regs)
+        self.vals = (ctypes.c_uint64 * n)()
+        self._ptrs = (ctypes.c_void_p * n)(*[ctypes.addressof(self.vals) + 8 * i for i in range(n)])
+        self._h = _VP(uc._uch.value)
+        self._rp = _VP(ctypes.addressof(self._regs))
+        self._pp = _VP(ctypes.addressof(self._ptrs))
+
+    def read(self):
+        if _reg_read_batch is None:
+            return [self.uc.reg_read(r) for r in self.ids]
+        for i in range(self.n):
+            self.vals[i] = 0
+        _reg_read_batch(self._h, self._rp, self._pp, self.n)
+        return [v & 0xFFFFFFFF for v in self.vals]
+
+    def write(self, values):
+        if _reg_write_batch is None:
+            for r, v in zip(self.ids, values):
+                self.uc.reg_write(r, v)
+            return
+        vals = self.vals
+        for i, v in enumerate(values):
+            vals[i] = v & 0xFFFFFFFF
+        _reg_write_batch(self._h, self._rp, self._pp, self.n)
+
+
+# ---------------------------------------------------------------------------------------
 @dataclass
 class FaultReport:
     kind: str                  # "bus fault (read)", "undefined instruction", "lockup", ...
@@ -188,6 +234,24 @@ class CortexM:
         self.exact_time = self._ctr is not None
 
         self.nexc = 16 + num_irqs
+        R = A
+        self._rb_entry = RegBatch(uc, [R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_SP,
+                                       R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3,
+                                       R.UC_ARM_REG_R12, R.UC_ARM_REG_LR])
+        self._rb_masks = RegBatch(uc, [R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_BASEPRI])
+        self._rb_ret = RegBatch(uc, [R.UC_ARM_REG_XPSR, R.UC_ARM_REG_MSP, R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL])
+        self._wb_vec_msp = RegBatch(uc, [R.UC_ARM_REG_SP, R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR, R.UC_ARM_REG_PC])
+        self._wb_vec_psp = RegBatch(uc, [R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_LR,
+                                         R.UC_ARM_REG_XPSR, R.UC_ARM_REG_PC])
+        self._wb_chain = RegBatch(uc, [R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR, R.UC_ARM_REG_PC])
+        _frame_out = [R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3,
+                      R.UC_ARM_REG_R12, R.UC_ARM_REG_LR, R.UC_ARM_REG_PC]
+        self._wb_ret_thread_psp = RegBatch(uc, [R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_SP] + _frame_out)
+        self._wb_ret_thread_msp = RegBatch(uc, [R.UC_ARM_REG_XPSR, R.UC_ARM_REG_SP] + _frame_out)
+        self._wb_ret_handler = RegBatch(uc, [R.UC_ARM_REG_SP, R.UC_ARM_REG_XPSR] + _frame_out)
+        self._rb_pc = RegBatch(uc, [A.UC_ARM_REG_PC])
+        self.ram = []            # [(base, end, ctypes buffer)] writable memory, set by the machine
+        self.mem = []            # the same for all memory (reads)
         self.reset_state()
         self.burst_end = 0          # cycle at which the current burst ends (while running)
         self.in_burst = False
@@ -313,15 +377,15 @@ class CortexM:
             if gp < p:
                 p = gp
             act ^= low
-        uc = self.uc
+        pm, fm, bp = self._rb_masks.read()
         if primask is None:
-            primask = uc.reg_read(A.UC_ARM_REG_PRIMASK) & 1
+            primask = pm & 1
         if primask and p > 0:
             p = 0
         if not self.v6m:
-            if uc.reg_read(A.UC_ARM_REG_FAULTMASK) & 1 and p > -1:
+            if fm & 1 and p > -1:
                 p = -1
-            bp = uc.reg_read(A.UC_ARM_REG_BASEPRI) & self.prio_mask
+            bp &= self.prio_mask
             if bp:
                 gbp = bp & (~((2 << self.prigroup) - 1) & 0xFF)
                 if gbp < p:
@@ -362,16 +426,13 @@ class CortexM:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(A.UC_ARM_REG_PC)
+        return self._rb_pc.read()[0]
 
     def ipsr(self) -> int:
         return self.uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
 
-    def read32(self, addr) -> int:
-        return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
-
     def read16(self, addr) -> int:
-        return struct.unpack("<H", self.uc.mem_read(addr, 2))[0]
+        return struct.unpack("<H", self.mem_read(addr, 2))[0]
 
     # -- reset ------------------------------------------------------------------------------
     def cpu_reset(self, vtor: int = 0):
@@ -402,39 +463,58 @@ class CortexM:
     def _vector(self, exc) -> int:
         return self.read32(self.vtor + 4 * exc)
 
+    @staticmethod
+    def _find(regions, addr, size):
+        for base, end, buf in regions:
+            if base <= addr and addr + size <= end:
+                return buf, addr - base
+        return None, 0
+
+    def mem_read(self, addr, size) -> bytes:
+        """Read memory (exception frames, vectors): straight from RAM/flash buffers."""
+        buf, off = self._find(self.mem, addr, size)
+        if buf is not None:
+            return ctypes.string_at(ctypes.addressof(buf) + off, size)
+        return bytes(self.uc.mem_read(addr, size))
+
+    def mem_write(self, addr, data):
+        """Write exception frames straight into RAM (no code lives on stack pages)."""
+        buf, off = self._find(self.ram, addr, len(data))
+        if buf is not None:
+            ctypes.memmove(ctypes.addressof(buf) + off, data, len(data))
+        else:
+            self.uc.mem_write(addr, data)
+
+    def read32(self, addr) -> int:
+        return struct.unpack("<I", self.mem_read(addr, 4))[0]
+
     def enter_exception(self, exc: int, return_addr: int):
         """Stack the context and vector to ``exc`` (the CPU's exception entry sequence)."""
-        uc = self.uc
-        xpsr = uc.reg_read(A.UC_ARM_REG_XPSR)
+        xpsr, control, sp, r0, r1, r2, r3, r12, lr = self._rb_entry.read()
         handler_mode = (xpsr & 0x1FF) != 0
-        control = uc.reg_read(A.UC_ARM_REG_CONTROL)
         use_psp = (not handler_mode) and (control & 2)
-        sp = uc.reg_read(A.UC_ARM_REG_SP)
         stacked_xpsr = (xpsr | 0x01000000) & ~0x200
         if sp & 4:
             sp -= 4
             stacked_xpsr |= 0x200
         sp = (sp - 32) & 0xFFFFFFFF
-        frame = struct.pack("<8I", *(uc.reg_read(r) for r in _FRAME_REGS),
-                            return_addr & ~1, stacked_xpsr)
+        frame = struct.pack("<8I", r0, r1, r2, r3, r12, lr, return_addr & ~1, stacked_xpsr)
         try:
-            uc.mem_write(sp, frame)
+            self.mem_write(sp, frame)
         except UcError:
             self._stacking_fault(exc, sp)
             return
+        vec = self._activate(exc)
+        if vec is None:
+            return
         if use_psp:
-            uc.reg_write(A.UC_ARM_REG_SP, sp)
-            uc.reg_write(A.UC_ARM_REG_CONTROL, control & ~2)     # banks SP to MSP
-            exc_return = 0xFFFFFFFD
+            # SP (=PSP) first, then CONTROL.SPSEL=0 banks SP over to MSP, then handler state
+            self._wb_vec_psp.write((sp, control & ~2, 0xFFFFFFFD, 0x01000000 | exc, vec | 1))
         else:
-            uc.reg_write(A.UC_ARM_REG_SP, sp)
-            exc_return = 0xFFFFFFF1 if handler_mode else 0xFFFFFFF9
-        self._vector_to(exc, exc_return)
+            self._wb_vec_msp.write((sp, 0xFFFFFFF1 if handler_mode else 0xFFFFFFF9, 0x01000000 | exc, vec | 1))
 
-    def _vector_to(self, exc, exc_return):
-        uc = self.uc
-        uc.reg_write(A.UC_ARM_REG_LR, exc_return)
-        uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000 | exc)
+    def _activate(self, exc):
+        """Mark ``exc`` active and return its handler address (None if the vector is bad)."""
         bit = 1 << exc
         self.active |= bit
         self.pending &= ~bit
@@ -448,20 +528,25 @@ class CortexM:
             # vector without the Thumb bit: INVSTATE on the first instruction of the handler
             self.raise_fault("invalid vector (no Thumb bit) for exception %d: 0x%08x" % (exc, vec),
                              vec, usage=True)
-            return
-        uc.reg_write(A.UC_ARM_REG_PC, vec | 1)
+            return None
+        return vec
+
+    def _vector_to(self, exc, exc_return):
+        """Tail-chain: enter ``exc`` without stacking (the frame is already there)."""
+        vec = self._activate(exc)
+        if vec is not None:
+            self._wb_chain.write((exc_return, 0x01000000 | exc, vec | 1))
 
     def _stacking_fault(self, exc, sp):
         self.report_fault("stacking fault", self.pc, address=sp, lockup=True,
                           detail=f"could not push the exception frame for exception {exc} at sp=0x{sp:08x}")
 
     def exception_return(self, exc_return: int):
-        uc = self.uc
-        exc = uc.reg_read(A.UC_ARM_REG_IPSR) & 0x1FF
+        xpsr_now, msp, psp, control = self._rb_ret.read()
+        exc = xpsr_now & 0x1FF
         bit = 1 << exc
         if not self.active & bit:
-            self.raise_fault(f"exception return from inactive exception {exc}", uc.reg_read(A.UC_ARM_REG_LR),
-                             usage=True)
+            self.raise_fault(f"exception return from inactive exception {exc}", exc_return, usage=True)
             return
         self.active &= ~bit
         if self.lines & bit:                # level-sensitive: re-pend while the line is high
@@ -473,15 +558,15 @@ class CortexM:
             return
         to_thread = kind != 1
         # tail-chaining: a pending exception that would preempt the context we return to
-        best = self.best_pending()
-        if best is not None:
-            if best[1] < self.exec_priority():
+        if self.pending & self.enabled:
+            best = self.best_pending()
+            if best is not None and best[1] < self.exec_priority():
                 self._vector_to(best[0], exc_return)
                 return
         use_psp = kind == 0xD
-        sp = uc.reg_read(A.UC_ARM_REG_PSP if use_psp else A.UC_ARM_REG_MSP)
+        sp = psp if use_psp else msp
         try:
-            r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack("<8I", uc.mem_read(sp, 32))
+            r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack("<8I", self.mem_read(sp, 32))
         except UcError:
             self.report_fault("unstacking fault", exc_return, address=sp, lockup=True)
             return
@@ -489,17 +574,15 @@ class CortexM:
         if xpsr & 0x200:
             sp += 4
         xpsr = (xpsr & ~0x200) | 0x01000000
+        frame = (r0, r1, r2, r3, r12, lr, pc | 1)
         if to_thread:
-            uc.reg_write(A.UC_ARM_REG_XPSR, xpsr & ~0x1FF)
             if use_psp:
-                uc.reg_write(A.UC_ARM_REG_CONTROL, uc.reg_read(A.UC_ARM_REG_CONTROL) | 2)
-            uc.reg_write(A.UC_ARM_REG_SP, sp)
+                # IPSR=0 first (thread mode), then CONTROL.SPSEL=1 banks SP to PSP, then SP
+                self._wb_ret_thread_psp.write((xpsr & ~0x1FF, control | 2, sp) + frame)
+            else:
+                self._wb_ret_thread_msp.write((xpsr & ~0x1FF, sp) + frame)
         else:
-            uc.reg_write(A.UC_ARM_REG_SP, sp)
-            uc.reg_write(A.UC_ARM_REG_XPSR, xpsr)
-        for r, v in zip(_FRAME_REGS, (r0, r1, r2, r3, r12, lr)):
-            uc.reg_write(r, v)
-        uc.reg_write(A.UC_ARM_REG_PC, pc | 1)
+            self._wb_ret_handler.write((sp, xpsr) + frame)
         if to_thread and self.scr & 2 and not self.active:    # SLEEPONEXIT
             self.sleeping = "wfi"
             self.request_stop()
@@ -576,7 +659,7 @@ class CortexM:
     def _on_intr(self, uc, intno, _ud):
         try:
             if intno == EXCP_EXCEPTION_EXIT:
-                self.exception_return(uc.reg_read(A.UC_ARM_REG_PC) | 1)
+                self.exception_return(self.pc | 1)
             elif intno == EXCP_SWI:
                 pc = uc.reg_read(A.UC_ARM_REG_PC)
                 if self.group_prio(SVCALL) < self.exec_priority():
@@ -617,7 +700,7 @@ class CortexM:
             self.clock.inflight = lambda: ctr.value
         self.in_burst = True
         err = None
-        pc = uc.reg_read(A.UC_ARM_REG_PC)
+        pc = self.pc
         try:
             uc.emu_start(pc | 1, 0xFFFFFFFF, count=budget)
         except UcError as e:
@@ -633,7 +716,7 @@ class CortexM:
         if err is not None:
             self._burst_error(err)
         elif executed < budget:
-            pc = uc.reg_read(A.UC_ARM_REG_PC)
+            pc = self.pc
             if executed and self._insn_before(pc) == 0xBF30:    # WFI
                 self.sleeping = "wfi"
         return executed
