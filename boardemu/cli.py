@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quantum", type=int, default=None, help="instructions per CPU burst (default 200000)")
     r.add_argument("--base", type=lambda s: int(s, 0), default=None, help="load address for a raw .bin image")
     r.add_argument("--no-input", action="store_true", help="do not forward this terminal's input to the board")
+    from boardemu.serve import add_link_arguments, add_serve_parser  # host links (boardemu/links.py)
+    add_link_arguments(r)
+    add_serve_parser(sub)
 
     sub.add_parser("boards", help="list the boards boardemu knows",
                    description="List board definitions shipped in boards/.")
@@ -71,6 +74,9 @@ def main(argv=None) -> int:
             return cmd_boards(args)
         if args.cmd == "run":
             return cmd_run(args)
+        if args.cmd == "serve":
+            from boardemu.serve import cmd_serve
+            return cmd_serve(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:          # never a traceback for users; BOARDEMU_DEBUG=1 shows it
@@ -138,6 +144,17 @@ def cmd_run(args) -> int:
             print(f"[{e.time_ns / 1e9:12.6f}] {e.kind}: {detail}", file=sys.stderr)
         m.events.subscribe(None, trace)
 
+    from boardemu.serve import close_links, open_links, wants_links
+    links = []
+    if wants_links(args):
+        from boardemu.links import LinkError
+        try:
+            links = open_links(m, args)
+        except LinkError as e:
+            return _err(str(e))
+        for link in links:
+            print(f"boardemu: {link.hint}", file=sys.stderr)
+
     interactive = sys.stdin.isatty() and not args.no_input and args.expect is None
     term = None
     if interactive:
@@ -156,6 +173,7 @@ def cmd_run(args) -> int:
     finally:
         if term:
             term.stop()
+        close_links(links)
     if m.fault is not None and reason in ("fault", "halt"):
         print("\n" + m.fault.format(), file=sys.stderr)
     if reason == "condition":

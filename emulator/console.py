@@ -25,6 +25,9 @@ class Channel:
         self._rx_lock = threading.Lock()
         self.listeners: list = []
         self.device_notify = None   # device callback: host data is waiting (called in the machine thread)
+        self.line_state_notify = None   # device callback(dtr, rts): host line state changed (machine thread)
+        self.dtr = False            # host line state as last set by a link (set_line_state)
+        self.rts = False
         self.total_out = 0
 
     # -- device side (machine thread) ------------------------------------------------------
@@ -77,6 +80,26 @@ class Channel:
     def _notify(self):
         if self.device_notify is not None:
             self.device_notify()
+
+    def set_line_state(self, dtr: bool | None = None, rts: bool | None = None) -> None:
+        """The host raised/dropped DTR and/or RTS (None: unchanged); thread-safe. Delivered in the
+        machine thread at the next burst boundary (bytes sent earlier may still be queued for the
+        device). Devices that care (USB CDC line state, an auto-reset circuit) set
+        ``line_state_notify``; others ignore it. Emits a ``line-state`` event (port, dtr, rts)."""
+        with self._rx_lock:
+            if dtr is not None:
+                self.dtr = bool(dtr)
+            if rts is not None:
+                self.rts = bool(rts)
+            state = (self.dtr, self.rts)
+        self.machine.post(self._line_state, *state)
+
+    def _line_state(self, dtr, rts):
+        events = self.machine.events
+        if events.wants("line-state"):
+            events.emit("line-state", port=self.name, dtr=dtr, rts=rts)
+        if self.line_state_notify is not None:
+            self.line_state_notify(dtr, rts)
 
     def read(self) -> bytes:
         """Everything produced since the last read (bounded tail)."""

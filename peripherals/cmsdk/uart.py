@@ -46,6 +46,8 @@ class CmsdkUart(Peripheral):
         return max(16, 10 * self.bauddiv) if self.bauddiv >= 16 else 160
 
     def _host_data(self):
+        """Host bytes are waiting: the next one arrives after one character time at the
+        configured line rate (BAUDDIV; 160 cycles when unset)."""
         if self._rx_timer is None and not self.state & STATE_RXFULL:
             self._rx_timer = self.clock.after(self._char_cycles(), self._rx_deliver)
 
@@ -68,7 +70,11 @@ class CmsdkUart(Peripheral):
         if self.state & STATE_RXFULL:
             self.state &= ~STATE_RXFULL
             if self.channel.rx_available():
-                self._host_data()
+                if self.bauddiv < 16 and not self.ctrl & CTRL_RXINT:
+                    # no line rate configured and polled: next byte is there at once
+                    self._rx_deliver()
+                else:
+                    self._host_data()
         return v
 
     def write_data(self, value):
