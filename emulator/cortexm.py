@@ -117,19 +117,16 @@ class RegBatch:
     def read(self):
         if _reg_read_batch is None:
             return [self.uc.reg_read(r) for r in self.ids]
-        for i in range(self.n):
-            self.vals[i] = 0
+        # 32-bit registers fill the low half of each slot; the high half is never written
         _reg_read_batch(self._h, self._rp, self._pp, self.n)
-        return [v & 0xFFFFFFFF for v in self.vals]
+        return self.vals[:]
 
     def write(self, values):
         if _reg_write_batch is None:
             for r, v in zip(self.ids, values):
                 self.uc.reg_write(r, v)
             return
-        vals = self.vals
-        for i, v in enumerate(values):
-            vals[i] = v & 0xFFFFFFFF
+        self.vals[:] = [v & 0xFFFFFFFF for v in values]
         _reg_write_batch(self._h, self._rp, self._pp, self.n)
 
 
