@@ -89,9 +89,8 @@ def _quiet(msg):
 
 @contextmanager
 def served(kind, firmware, device="board", board="mps2-an385"):
-    from boardemu.emulator.machine import Machine
-
     from boardemu import links as L
+    from boardemu.emulator.machine import Machine
     m = Machine(board, firmware)
     ch = m.console
     extra = None

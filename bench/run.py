@@ -17,9 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from _report import update_section  # noqa: E402
+from boardemu.emulator.machine import Machine
 
-from boardemu.emulator.machine import Machine  # noqa: E402
+from _report import update_section
 
 FW = ROOT / "firmware" / "build" / "mps2"
 

@@ -88,8 +88,8 @@ def main(argv=None) -> int:
 
 
 def cmd_boards(args) -> int:
-    from boardemu.emulator.board import board_names, load_board
     from boardemu.boards.schema import BoardError
+    from boardemu.emulator.board import board_names, load_board
     for name in board_names():
         try:
             b = load_board(name)

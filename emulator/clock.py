@@ -12,7 +12,7 @@ import itertools
 
 class Timer:
     """Handle of a scheduled callback; ``cancel()`` is O(1) (lazy removal)."""
-    __slots__ = ("when", "fn", "args", "cancelled")
+    __slots__ = ("args", "cancelled", "fn", "when")
 
     def __init__(self, when, fn, args):
         self.when = when

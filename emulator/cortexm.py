@@ -17,9 +17,23 @@ import ctypes
 import struct
 from dataclasses import dataclass, field
 
-from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
-                     UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
-                     UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError)
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_ERR_FETCH_PROT,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_ERR_INSN_INVALID,
+    UC_ERR_READ_PROT,
+    UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_PROT,
+    UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_MODE_MCLASS,
+    UC_MODE_THUMB,
+    Uc,
+    UcError,
+)
 from unicorn import arm_const as A
 
 from . import events as ev
@@ -101,7 +115,7 @@ except (ImportError, AttributeError):      # pragma: no cover - other binding la
 
 class RegBatch:
     """A fixed list of registers read or written with one C call (values as uint32)."""
-    __slots__ = ("uc", "n", "_regs", "vals", "_ptrs", "_h", "_rp", "_pp", "ids")
+    __slots__ = ("_h", "_pp", "_ptrs", "_regs", "_rp", "ids", "n", "uc", "vals")
 
     def __init__(self, uc, regs):
         self.uc = uc
@@ -150,7 +164,8 @@ class FaultReport:
         if self.address is not None:
             head += f", address 0x{self.address:08x}"
         lines = [head]
-        mode = "thread" if self.exception == 0 else f"handler {EXC_NAMES.get(self.exception, 'IRQ%d' % (self.exception - 16))}"
+        name = EXC_NAMES.get(self.exception, f"IRQ{self.exception - 16}")
+        mode = "thread" if self.exception == 0 else f"handler {name}"
         lines.append(f"  board time {self.time_ns / 1e9:.6f} s, {mode} mode"
                      + (", core locked up" if self.lockup else ""))
         if self.detail:
@@ -177,7 +192,7 @@ class CoreState:
 
 class IrqLine:
     """A peripheral's interrupt output wired to one NVIC input (level-sensitive)."""
-    __slots__ = ("cpu", "n", "bit")
+    __slots__ = ("bit", "cpu", "n")
 
     def __init__(self, cpu, n):
         self.cpu = cpu
@@ -274,9 +289,7 @@ class CortexM:
                 hw = data[off] | data[off + 1] << 8
                 if hw == 0xBF40:
                     sev.append(base + off)
-                elif hw == 0xB662:
-                    unmask.append(base + off)
-                elif hw & 0xFFF0 == 0xF380 and off + 3 < len(data) and data[off + 3] == 0x88 \
+                elif hw == 0xB662 or hw & 0xFFF0 == 0xF380 and off + 3 < len(data) and data[off + 3] == 0x88 \
                         and data[off + 2] in (0x10, 0x11, 0x12):
                     unmask.append(base + off)
         if len(sev) + len(unmask) > self.MAX_SITE_HOOKS:
@@ -371,8 +384,7 @@ class CortexM:
             low = act & -act
             exc = low.bit_length() - 1
             gp = self.group_prio(exc)
-            if gp < p:
-                p = gp
+            p = min(p, gp)
             act ^= low
         pm, fm, bp = self._rb_masks.read()
         if primask is None:
@@ -385,8 +397,7 @@ class CortexM:
             bp &= self.prio_mask
             if bp:
                 gbp = bp & (~((2 << self.prigroup) - 1) & 0xFF)
-                if gbp < p:
-                    p = gbp
+                p = min(p, gbp)
         return p
 
     def best_pending(self):

@@ -6,8 +6,9 @@ building the payload at all.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # Event kinds used across the project (front-ends may rely on these names).
 PIN = "pin"              # pin=name, level=0/1, driver="chip"|"external"

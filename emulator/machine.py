@@ -46,7 +46,8 @@ class StopReason(str):
 
 def resolve_model(type_name: str, kind="peripherals"):
     """``cmsdk.uart`` -> boardemu.peripherals.cmsdk.uart.MODEL; ``led`` -> parts.led.MODEL."""
-    mod_name = f"boardemu.peripherals.{type_name}" if kind == "peripherals" else f"boardemu.peripherals.parts.{type_name}"
+    package = "boardemu.peripherals" if kind == "peripherals" else "boardemu.peripherals.parts"
+    mod_name = f"{package}.{type_name}"
     try:
         mod = importlib.import_module(mod_name)
         return mod.MODEL
@@ -354,7 +355,8 @@ class Machine:
             unsub()
         if text not in seen:
             tail = bytes(seen[-300:]).decode("utf-8", "replace")
-            raise TimeoutError(f"{text!r} not seen within {timeout_s} s of board time ({reason}); output tail: {tail!r}")
+            raise TimeoutError(f"{text!r} not seen within {timeout_s} s of board time ({reason}); "
+                               f"output tail: {tail!r}")
         return bytes(seen)
 
     # -- memory & registers (debugger view) --------------------------------------------------

@@ -10,7 +10,7 @@ from . import events as ev
 
 
 class Pin:
-    __slots__ = ("bank", "id", "names", "chip_oe", "chip_out", "ext", "pull", "level", "listeners")
+    __slots__ = ("bank", "chip_oe", "chip_out", "ext", "id", "level", "listeners", "names", "pull")
 
     def __init__(self, bank, pin_id: str):
         self.bank = bank

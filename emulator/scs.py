@@ -4,7 +4,7 @@ The state lives in the core (:mod:`cortexm`); this model is its register view.
 """
 from __future__ import annotations
 
-from .cortexm import HARDFAULT, NMI, PENDSV, SYSTICK, BUSFAULT, MEMMANAGE, USAGEFAULT, SVCALL, DEBUGMON
+from .cortexm import BUSFAULT, DEBUGMON, MEMMANAGE, NMI, PENDSV, SVCALL, SYSTICK, USAGEFAULT
 from .peripheral import Peripheral
 
 SCS_BASE = 0xE000E000

@@ -3,6 +3,7 @@ import pytest
 
 from boardemu.boards.schema import BoardError
 from boardemu.emulator.board import board_names, load_board
+
 from conftest import run_cli
 
 GOOD = """

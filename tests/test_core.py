@@ -7,6 +7,7 @@ import pytest
 
 from boardemu.emulator import events as ev
 from boardemu.emulator.machine import Machine
+
 from conftest import firmware, run_cli
 
 BOARD = "mps2-an385"

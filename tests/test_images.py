@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from boardemu.emulator.loaders import UF2_FAMILIES, ImageError, load_image
+
 from conftest import firmware, run_cli
 
 BOARD = "mps2-an385"

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 import serial
-from boardemu.emulator.machine import Machine
 
 from boardemu import links as L
+from boardemu.emulator.machine import Machine
 
 ROOT = Path(__file__).resolve().parent.parent
 BIG = int(os.environ.get("BOARDEMU_LINK_BYTES", str(256 * 1024)))

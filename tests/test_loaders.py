@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+
 from boardemu.emulator.loaders import (
     UF2_FAMILIES,
     Image,
