@@ -29,6 +29,7 @@ from unicorn import (
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
+    UC_MEM_WRITE_PROT,
     UC_MODE_MCLASS,
     UC_MODE_THUMB,
     Uc,
@@ -369,6 +370,37 @@ class CortexM:
         if self.in_burst and when < self.burst_end:
             self.request_stop()
 
+    # -- debugger breakpoints -----------------------------------------------------------------
+    def add_breakpoint(self, addr: int, fn):
+        """Call ``fn(addr)`` just before the instruction at ``addr`` executes; if it returns
+        true, the burst ends there (``stop_before_insn``). The code hook is restricted to that
+        one address, so it costs nothing anywhere else. Returns a handle for
+        ``remove_breakpoint``. (unicorn skips hooks on IT-block instructions whose condition
+        fails, and cannot stop inside an IT block: gdb never places breakpoints there.)"""
+        addr &= ~1
+
+        def hook(uc, a, size, _ud):
+            if fn(a):
+                self.stop_before_insn()
+
+        h = self.uc.hook_add(UC_HOOK_CODE, hook, None, addr, addr)
+        self.uc.ctl_remove_cache(addr, addr + 4)    # code translated before the hook existed
+        return h
+
+    def remove_breakpoint(self, handle, addr: int):
+        addr &= ~1
+        self.uc.hook_del(handle)
+        self.uc.ctl_remove_cache(addr, addr + 4)    # drop the hook call from translated code
+
+    def stop_before_insn(self):
+        """From a code hook: end the burst BEFORE the hooked instruction. ``emu_stop`` there
+        leaves PC on it, unexecuted; unicorn's count hook has already counted it, so the
+        budget drops below the counter and ``run_burst`` does not count it either."""
+        self._stop_requested = True
+        if self._cnt is not None:
+            self._cnt.value = self._ctr.value - 1
+        self.uc.emu_stop()
+
     # -- priorities -------------------------------------------------------------------------
     def group_prio(self, exc: int) -> int:
         p = self.prio[exc]
@@ -695,6 +727,7 @@ class CortexM:
 
     def _on_bad_access(self, uc, access, address, size, value, _ud):
         self.last_bad_access = address
+        self.last_bad_store = (address, size, value) if access == UC_MEM_WRITE_PROT else None
         return False
 
     def run_burst(self, budget: int) -> int:
@@ -729,6 +762,20 @@ class CortexM:
                 self.sleeping = "wfi"
         return executed
 
+    def _store_to_rom(self, pc) -> bool:
+        """A store to read-only memory that the bus hands to a model (a flash controller
+        programming flash, ``Bus.add_store_handler``): the model did it, so the store
+        instruction (16-bit, or 32-bit Thumb-2) is skipped as completed. Multi-register stores
+        (STM/PUSH) into such memory only get their first word through."""
+        st = getattr(self, "last_bad_store", None)
+        self.last_bad_store = None
+        handler = getattr(self.machine.bus, "store_to_rom", None)
+        if st is None or handler is None or not handler(*st):
+            return False
+        hw = self.read16(pc)
+        self.uc.reg_write(A.UC_ARM_REG_PC, (pc + (4 if hw >> 11 in (0x1D, 0x1E, 0x1F) else 2)) | 1)
+        return True
+
     def _insn_before(self, pc):
         try:
             return self.read16(pc - 2)
@@ -748,6 +795,8 @@ class CortexM:
                 return
             self.raise_fault("undefined instruction", pc, usage=True)
         elif code in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_READ_PROT, UC_ERR_WRITE_PROT):
+            if code == UC_ERR_WRITE_PROT and self._store_to_rom(pc):
+                return
             addr = self.last_bad_access
             what = "read" if code in (UC_ERR_READ_UNMAPPED, UC_ERR_READ_PROT) else "write"
             why = "unmapped" if code in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED) else "read-only"
