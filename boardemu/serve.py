@@ -87,6 +87,9 @@ def add_serve_parser(sub) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("firmware", nargs="?", help="firmware image (default: the board's default firmware)")
     s.add_argument("--board", "-b", default=None, help="board name or board .toml file (see 'boardemu boards')")
+    s.add_argument("--gdb", metavar="[HOST:]PORT", type=_address, default=None,
+                   help="GDB remote server on HOST:PORT (host default 127.0.0.1). The board waits halted "
+                        "until the debugger continues it (like QEMU -s -S); console links keep working")
     s.add_argument("--pace", action="store_true", help="hold board time to wall-clock time")
     s.add_argument("--quantum", type=int, default=None, help="instructions per CPU burst (default 200000)")
     s.add_argument("--base", type=lambda v: int(v, 0), default=None, help="load address for a raw .bin image")
@@ -143,7 +146,8 @@ def board_stop_status(m, reason) -> int:
 def cmd_serve(args) -> int:
     from boardemu.links import LinkError
 
-    if not wants_links(args):
+    gdb_addr = getattr(args, "gdb", None)
+    if not wants_links(args) and gdb_addr is None:
         args.pty = True
     m, fw = _build_machine(args)
     if m is None:
@@ -152,6 +156,14 @@ def cmd_serve(args) -> int:
         links = open_links(m, args)
     except LinkError as e:
         return _err(str(e))
+    gdb = None
+    if gdb_addr is not None:
+        from boardemu.emulator.gdbstub import GdbServer
+        try:
+            gdb = GdbServer(m, host=gdb_addr[0], port=gdb_addr[1]).start()
+        except OSError as e:
+            close_links(links)
+            return _err(f"cannot listen for GDB on {gdb_addr[0]}:{gdb_addr[1]}: {e.strerror}")
 
     stop = threading.Event()
     outcome: dict = {}
@@ -173,15 +185,23 @@ def cmd_serve(args) -> int:
     try:
         for link in links:
             print(link.hint, flush=True)
+        if gdb is not None:
+            print(f"gdb-multiarch -ex 'target remote {gdb.host}:{gdb.port}'", flush=True)
         print(f"boardemu: {m.board.name} running {os.path.basename(str(fw))}, serving "
-              f"{len(links)} link{'s' if len(links) > 1 else ''} — Ctrl-C stops", file=sys.stderr, flush=True)
-        thread.start()
+              f"{len(links)} link{'s' if len(links) != 1 else ''}"
+              + (" and GDB (board halted until the debugger continues)" if gdb else "")
+              + " — Ctrl-C stops", file=sys.stderr, flush=True)
+        if gdb is None:
+            thread.start()
         while not stop.wait(0.5):
             pass
     finally:
         m.pause()
+        if gdb is not None:
+            gdb.close()
         close_links(links)          # also frees a board waiting for a slow client
-        thread.join(10)
+        if thread.is_alive():
+            thread.join(10)
         for sig, handler in old.items():
             signal.signal(sig, handler)
     if "signal" in outcome:

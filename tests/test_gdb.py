@@ -489,3 +489,35 @@ def test_client_vanishing_while_running_frees_the_server(server, machine):
         assert t > since + 10_000
         time.sleep(0.05)
         assert again.cycles() == t                          # stopped when its client left
+
+
+def test_serve_with_gdb_flag_accepts_a_debugger():
+    """`boardemu serve --gdb PORT`: prints the gdb command line and answers the protocol."""
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import ROOT, firmware
+    proc = subprocess.Popen([sys.executable, "-m", "boardemu.cli", "serve", "--board", "mps2-an385",
+                             str(firmware("mps2", "hello")), "--gdb", "0", "--socket", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        port = None
+        for _ in range(5):
+            line = proc.stdout.readline().decode()
+            m = re.search(r"target remote ([\d.]+):(\d+)", line)
+            if m:
+                port = int(m.group(2))
+                break
+        assert port, "no gdb connect line printed"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"$?#3f")
+            data = b""
+            while b"#" not in data[1:]:
+                data += s.recv(100)
+            assert data.startswith(b"+$S") or data.startswith(b"+$T") or data.startswith(b"$T"), data
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
