@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     from boardemu.serve import add_link_arguments, add_serve_parser  # host links (boardemu/links.py)
     add_link_arguments(r)
     add_serve_parser(sub)
+    from boardemu.scenarios.cli import add_scenario_parser  # scenario runner (scenarios/)
+    add_scenario_parser(sub)
 
     sub.add_parser("boards", help="list the boards boardemu knows",
                    description="List board definitions shipped in boards/.")
@@ -77,6 +79,9 @@ def main(argv=None) -> int:
         if args.cmd == "serve":
             from boardemu.serve import cmd_serve
             return cmd_serve(args)
+        if args.cmd == "scenario":
+            from boardemu.scenarios.cli import cmd_scenario
+            return cmd_scenario(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:          # never a traceback for users; BOARDEMU_DEBUG=1 shows it

@@ -44,6 +44,7 @@ class Bus:
         self._mmio_ranges: list[tuple[int, int, object]] = []
         self._warned: set[int] = set()
         self.fast_access: list = []      # (base, end, ctypes buffer, writable), mirrors included
+        self.store_handlers: list = []   # (lo, hi, fn): CPU stores to read-only memory in [lo, hi)
 
     # -- memory ---------------------------------------------------------------------------
     def add_memory(self, name, base, size, kind="ram", writable=None, fill=0x00, mirrors=()):
@@ -88,6 +89,18 @@ class Bus:
 
     def read32(self, addr: int) -> int:
         return int.from_bytes(self.read(addr, 4), "little")
+
+    def add_store_handler(self, lo: int, hi: int, fn) -> None:
+        """Route CPU stores to read-only memory in [lo, hi) to ``fn(addr, size, value)``
+        instead of a bus fault (flash written through a flash controller). ``fn`` returns
+        True when it took the store (the instruction then completes), False to fault."""
+        self.store_handlers.append((lo, hi, fn))
+
+    def store_to_rom(self, addr: int, size: int, value: int) -> bool:
+        for lo, hi, fn in self.store_handlers:
+            if lo <= addr < hi:
+                return bool(fn(addr, size, value))
+        return False
 
     # -- peripherals ----------------------------------------------------------------------
     def add_peripheral(self, p) -> None:

@@ -26,12 +26,19 @@ from unicorn import (
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_PROT,
     UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
+    UC_HOOK_TLB_FILL,
+    UC_MEM_FETCH,
     UC_MEM_WRITE_PROT,
     UC_MODE_MCLASS,
     UC_MODE_THUMB,
+    UC_PROT_ALL,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    UC_TLB_VIRTUAL,
     Uc,
     UcError,
 )
@@ -236,8 +243,14 @@ class CortexM:
         uc = self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         uc.ctl_set_cpu_model(uc_model)
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
-        uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)
+        self._inv_hooks = [uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access)]
         self.last_bad_access = None
+        # unicorn 2.1.4 keeps every store to a page that is also mapped executable (or that a
+        # memory hook covers) on QEMU's slow path (TLB_NOTDIRTY is never cleared): ~5x slower
+        # stores. In virtual-TLB mode our fill hook maps RAM data pages read/write without
+        # execute, so stores to them take the fast path; fetches still map pages executable.
+        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        uc.hook_add(UC_HOOK_TLB_FILL, self._tlb_fill)
         off = counter_offset()
         if off is not None:
             self._ctr = ctypes.c_uint64.from_address(uc._uch.value + off)
@@ -278,10 +291,16 @@ class CortexM:
     MAX_SITE_HOOKS = 512
 
     def instrument(self, segments):
-        """Hook the few instructions whose effect unicorn hides from us, by address (a hook
-        restricted to one address costs nothing anywhere else):
+        """Hook the few instructions whose effect unicorn hides from us, by address:
         SEV sets the event register; CPSIE i / MSR PRIMASK / MSR BASEPRI end the burst right
-        after them when an interrupt is waiting, so it is taken at the next instruction."""
+        after them when an interrupt is waiting, so it is taken at the next instruction.
+
+        Cost: while bursts are counted, unicorn calls its per-instruction hook helper on every
+        instruction, and that helper walks every UC_HOOK_CODE hook's bounds (each one-address
+        code hook slows all code; 13 of them made MicroPython 2.5x slower). CPS and MSR always
+        end QEMU's translation block, so the unmask sites use a block hook on the block that
+        starts right after them instead: block hooks are only called for blocks starting in
+        their bounds, and it runs after the CPSIE/MSR and before the next instruction."""
         sev, unmask = [], []
         for seg in segments:
             data, base = seg.data, seg.addr
@@ -290,24 +309,30 @@ class CortexM:
                 hw = data[off] | data[off + 1] << 8
                 if hw == 0xBF40:
                     sev.append(base + off)
-                elif hw == 0xB662 or hw & 0xFFF0 == 0xF380 and off + 3 < len(data) and data[off + 3] == 0x88 \
+                elif hw == 0xB662:
+                    unmask.append(base + off + 2)
+                elif hw & 0xFFF0 == 0xF380 and off + 3 < len(data) and data[off + 3] == 0x88 \
                         and data[off + 2] in (0x10, 0x11, 0x12):
-                    unmask.append(base + off)
+                    unmask.append(base + off + 4)
         if len(sev) + len(unmask) > self.MAX_SITE_HOOKS:
             self.events.emit(ev.WARNING, message=f"{len(sev) + len(unmask)} SEV/CPSIE sites: not instrumented")
             return
         for addr in sev:
             self.uc.hook_add(UC_HOOK_CODE, self._on_sev, None, addr, addr)
         for addr in unmask:
-            self.uc.hook_add(UC_HOOK_CODE, self._on_unmask, None, addr, addr)
+            self.uc.hook_add(UC_HOOK_BLOCK, self._on_unmask, None, addr, addr)
 
     def _on_sev(self, uc, addr, size, _ud):
         self.event = True
 
     def _on_unmask(self, uc, addr, size, _ud):
-        # runs before the instruction; the clean stop lands right after it
+        # runs at the start of the block after the unmasking instruction, before its first
+        # instruction: the clean stop lands there, if the waiting interrupt can now be taken
+        # (stopping for one still masked would make no progress)
         if self.pending & self.enabled:
-            self.request_stop()
+            best = self.best_pending()
+            if best is not None and best[1] < self.exec_priority():
+                self.request_stop()
 
     # -- state ---------------------------------------------------------------------------
     def reset_state(self):
@@ -724,6 +749,32 @@ class CortexM:
         except Halt:
             uc.emu_stop()
             self.machine._halt_pending = True
+
+    def memory_mapped(self):
+        """Called once the machine has mapped memory (``self.ram`` set): the fault hook is
+        narrowed to addresses outside writable RAM (a memory hook over RAM would put its
+        stores back on unicorn's slow path)."""
+        uc = self.uc
+        for h in self._inv_hooks:
+            uc.hook_del(h)
+        self._inv_hooks = []
+        lo = 0
+        for base, end in sorted((b, e) for b, e, _buf in self.ram):
+            if base > lo:
+                self._inv_hooks.append(uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access, None, lo, base - 1))
+            lo = max(lo, end)
+        if lo <= 0xFFFFFFFF:
+            self._inv_hooks.append(uc.hook_add(UC_HOOK_MEM_INVALID, self._on_bad_access, None, lo, 0xFFFFFFFF))
+
+    def _tlb_fill(self, uc, vaddr, access, entry, _ud):
+        entry.paddr = vaddr
+        if access != UC_MEM_FETCH:
+            for base, end, _buf in self.ram:
+                if base <= vaddr < end:
+                    entry.perms = UC_PROT_READ | UC_PROT_WRITE
+                    return True
+        entry.perms = UC_PROT_ALL
+        return True
 
     def _on_bad_access(self, uc, access, address, size, value, _ud):
         self.last_bad_access = address

@@ -95,6 +95,7 @@ class Machine:
                 self.bus.load(int(addr, 0), struct.pack(f"<{len(words)}I", *words), "board contents")
         self.cpu.mem = [(b, e, buf) for b, e, buf, _w in self.bus.fast_access]
         self.cpu.ram = [(b, e, buf) for b, e, buf, w in self.bus.fast_access if w]
+        self.cpu.memory_mapped()
         self.scs = SystemControlSpace(self, systick_ref_hz=chip.get("systick_ref_hz"))
         self.bus.add_peripheral(self.scs)
         self.peripherals: dict[str, object] = {}
