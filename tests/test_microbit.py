@@ -128,6 +128,7 @@ def test_button_a_press_and_count(mb):
 
 def test_accelerometer_and_compass_readings(mb):
     m = mb.m
+    m.run(for_s=0.05)                            # first sample: one 50 Hz period after start-up
     assert mb.exec("import microbit\nprint(microbit.accelerometer.get_values())") == "(0, 0, -1024)\n"
     m.part("accelerometer").set_xyz(512, -256, 1024)
     m.part("compass").set_xyz(1000, -2000, 3000)
@@ -141,6 +142,32 @@ def test_accelerometer_and_compass_readings(mb):
     m.run(for_s=0.1)
     assert mb.exec("print(microbit.accelerometer.get_x())") == "-1024\n"
     assert any(e.addr == 0x1D and e.write == b"\x01" for e in traffic)   # OUT_X_MSB read
+
+
+def test_pins_digital_analog_and_pwm(mb):
+    m = mb.m
+    mb.exec("import microbit\nmicrobit.pin0.write_digital(1)")
+    assert m.pin("P0").level == 1 and m.pin("P0.3").chip_oe
+    mb.exec("microbit.pin0.write_digital(0)")
+    assert m.pin("P0").level == 0
+    m.pin("P1").drive(1)
+    assert mb.exec("print(microbit.pin1.read_digital())") == "1\n"
+    m.pin("P1").drive(0)
+    assert mb.exec("print(microbit.pin1.read_digital())") == "0\n"
+    m.pin("P1").release()                        # floating: the chip's pull decides
+    assert mb.exec("microbit.pin1.set_pull(microbit.pin1.PULL_UP)\nprint(microbit.pin1.read_digital())") == "1\n"
+    assert mb.exec("microbit.pin1.set_pull(microbit.pin1.PULL_DOWN)\nprint(microbit.pin1.read_digital())") == "0\n"
+    m.peripheral("adc").set_voltage(2, 1.65)     # pin2 = P0.1 = AIN2, half of VDD
+    assert mb.exec("print(microbit.pin2.read_analog())") == "512\n"
+    # PWM on pin0: 256/1023 of a 10 ms period
+    edges = []
+    m.pin("P0").subscribe(lambda pin, level: edges.append((m.clock.now(), level)))
+    mb.exec("microbit.pin0.write_analog(256)\nmicrobit.pin0.set_analog_period(10)")
+    edges.clear()
+    m.run(for_s=0.1)
+    assert len(edges) >= 16
+    high = sum(t2 - t1 for (t1, l1), (t2, _) in zip(edges, edges[1:]) if l1)
+    assert 0.22 < high / (edges[-1][0] - edges[0][0]) < 0.28
 
 
 def test_running_time_follows_board_time(mb):
@@ -305,3 +332,35 @@ def test_twi_address_nack_and_register_read():
     m.run(for_s=0.001)
     assert r(twi + 0x108) == 1 and r(twi + 0x518) == 0x5A
     assert r(twi + 0x104) == 1
+
+
+def test_uart_line_timing_and_rx_flow_control(tmp_path):
+    board = (Path(__file__).resolve().parent.parent / "boards" / "microbit.toml").read_text()
+    board = board.replace('tx_timing = "immediate"', 'tx_timing = "line"')
+    assert 'tx_timing = "line"' in board
+    (tmp_path / "mb-line.toml").write_text(board)
+    img = bytearray(0x40) + TINY
+    img[0:8] = struct.pack("<II", 0x20004000, 0x41)
+    m = Machine(str(tmp_path / "mb-line.toml"), Image("tiny.bin", "bin", [Segment(0, bytes(img))]))
+    m.run(for_s=0.001)
+    w, r = _rw(m)
+    uart = 0x40002000
+    w(uart + 0x500, 4)                         # ENABLE
+    w(uart + 0x50C, 24)                        # PSELTXD
+    w(uart + 0x524, 0x01D7E000)                # 115200
+    w(uart + 0x008, 1)                         # STARTTX
+    w(uart + 0x51C, ord("A"))
+    assert m.console.read() == b"A" and r(uart + 0x11C) == 0
+    m.run(for_s=80e-6)
+    assert r(uart + 0x11C) == 0                # a character is 86.8 us on the line
+    m.run(for_s=10e-6)
+    assert r(uart + 0x11C) == 1
+    # RX: host bytes arrive one character time apart, into the 6-byte FIFO, never dropped
+    w(uart + 0x000, 1)                         # STARTRX
+    m.console.send(b"0123456789")
+    m.run(for_s=0.01)
+    assert r(uart + 0x108) == 1
+    got = bytes(r(uart + 0x518) for _ in range(7))     # RXD + 6 in the FIFO; the rest waits
+    assert got == b"0123456"
+    m.run(for_s=0.01)
+    assert bytes(r(uart + 0x518) for _ in range(3)) == b"789"
