@@ -170,6 +170,15 @@ def test_pins_digital_analog_and_pwm(mb):
     assert 0.22 < high / (edges[-1][0] - edges[0][0]) < 0.28
 
 
+def test_radio_sends_into_the_void(mb):
+    sent = []
+    mb.m.events.subscribe("radio", lambda e: sent.append((e.frequency, e.packet)))
+    out = mb.exec("import radio\nradio.on()\nradio.config(channel=12)\nradio.send('hello')\n"
+                  "print(radio.receive())\nradio.off()")
+    assert out == "None\n"                      # nobody else on the air
+    assert sent and sent[-1][0] == 2412 and sent[-1][1].endswith(b"hello")
+
+
 def test_running_time_follows_board_time(mb):
     m = mb.m
     t1 = int(mb.exec("import microbit\nprint(microbit.running_time())"))
