@@ -24,6 +24,8 @@ SCHEMA = {
         "systick_ref_hz": (int, False, "SysTick external reference clock (absent: NOREF)"),
         "vector_table": ("addr", False, "vector table address at reset (default 0)"),
         "uf2_family": ("addr", False, "UF2 family id accepted for this chip"),
+        "bootrom": (str, False, "boot ROM image loaded at the vector table: a path, absolute or "
+                                "relative to the project's firmware build directory"),
     }, True, "the chip"),
     "bus": ({
         "unmapped": (str, False, "fault | warn: what an access to nothing does"),
@@ -73,6 +75,9 @@ SCHEMA = {
         "default": (str, False, "firmware path used when none is given"),
         "package": (str, False, "Debian package that provides the default firmware"),
         "bin_base": ("addr", False, "load address of raw .bin images"),
+        "cache": (str, False, "glob of the official image in the firmware cache (~/.cache/boardemu/firmware)"),
+        "url": (str, False, "where 'boardemu firmware get' downloads the official image"),
+        "sha256": (str, False, "SHA-256 of the official image"),
     }, False, "firmware defaults"),
 }
 

@@ -285,6 +285,9 @@ class CortexM:
         self.symbols = None
         self.on_sysresetreq = None  # set by the machine
         self.semihost_out = None    # callback(bytes)
+        # ``bkpt #n`` traps for high-level emulation (e.g. boot ROM flash functions): n -> fn(pc).
+        # The handler sets registers and the PC (usually pc + 2) itself.
+        self.bkpt_handlers: dict = {}
         self._sev_hooks = []
 
     # -- code sites that need attention ----------------------------------------------------
@@ -733,7 +736,11 @@ class CortexM:
                     self.raise_fault("SVC executed at a priority that cannot take SVCall", pc - 2)
             elif intno == EXCP_BKPT:
                 pc = uc.reg_read(A.UC_ARM_REG_PC)
-                if self.semihosting and self.read16(pc) == 0xBEAB:
+                op = self.read16(pc)
+                hle = self.bkpt_handlers.get(op & 0xFF) if op >> 8 == 0xBE else None
+                if hle is not None:
+                    hle(pc)
+                elif self.semihosting and op == 0xBEAB:
                     self.machine.semihost_call(pc)
                 else:
                     self.report_fault("breakpoint instruction (no debugger attached)", pc)

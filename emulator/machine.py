@@ -57,7 +57,7 @@ def resolve_model(type_name: str, kind="peripherals"):
 
 class Machine:
     def __init__(self, board, firmware=None, *, quantum: int = DEFAULT_QUANTUM, pace: bool = False,
-                 flash: str | None = None, options: dict | None = None):
+                 flash: str | None = None, options: dict | None = None, bootrom: str | None = None):
         self.board: Board = load_board(board)
         chip = self.board.chip
         self.options = options or {}
@@ -93,6 +93,9 @@ class Machine:
                                 mirrors=m.get("mirrors", []))
             for addr, words in m.get("contents", {}).items():
                 self.bus.load(int(addr, 0), struct.pack(f"<{len(words)}I", *words), "board contents")
+        rom = bootrom or chip.get("bootrom")
+        if rom:
+            self._load_bootrom(rom, chip.get("vector_table", 0))
         self.cpu.mem = [(b, e, buf) for b, e, buf, _w in self.bus.fast_access]
         self.cpu.ram = [(b, e, buf) for b, e, buf, w in self.bus.fast_access if w]
         self.cpu.memory_mapped()
@@ -127,6 +130,21 @@ class Machine:
 
     def peripheral(self, name: str):
         return self.peripherals[name]
+
+    def _load_bootrom(self, rom: str, addr: int):
+        path = Path(rom)
+        if not path.is_absolute() and not path.exists():
+            path = firmware_build_dir() / rom
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise MachineError(f"boot ROM {path} for board {self.board.name} is missing "
+                               f"(build it with 'make firmware', or give one with --bootrom)") from None
+        try:
+            self.bus.load(addr, data, "boot ROM")
+        except LoadError as e:
+            raise MachineError(f"boot ROM {path}: {e}") from None
+        self.bootrom_path = str(path)
 
     def load(self, firmware) -> Image:
         """Load an image (path or Image) into the board's memory."""
@@ -436,6 +454,13 @@ class Machine:
             ret = 0xFFFFFFFF
         uc.reg_write(A.UC_ARM_REG_R0, ret & 0xFFFFFFFF)
         uc.reg_write(A.UC_ARM_REG_PC, (pc + 2) | 1)
+
+
+def firmware_build_dir() -> Path:
+    """Where ``make firmware`` puts the project's own firmware (boot ROMs, test programs)."""
+    import os
+    env = os.environ.get("BOARDEMU_FIRMWARE_BUILD")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "firmware" / "build"
 
 
 def default_firmware(board: Board) -> Path | None:
