@@ -1,0 +1,3 @@
+from .sysinfo import TbMan
+
+MODEL = TbMan
