@@ -42,6 +42,7 @@ SCHEMA = {
         "mirrors": (list, False, "other addresses where the same memory appears"),
         "fill": (int, False, "initial byte value (flash: 0xFF)"),
         "contents": (dict, False, "{address = [words]} fixed contents (FICR-like ROM)"),
+        "ignore_writes": (bool, False, "stores to this read-only region are ignored (no bus fault)"),
     }], True, "memory regions"),
     "peripherals": ({"*": ({
         "type": (str, True, "model: <family>.<module>, e.g. cmsdk.uart"),
@@ -71,6 +72,25 @@ SCHEMA = {
             "block_size": ("size", False, ""),
         }, False, "filesystem region"),
     }, False, "flash layout"),
+    "filesystem": ({
+        "type": (str, True, "littlefs2 | microbitfs: the firmware's filesystem format in flash"),
+        "offset": ("addr", True, "region offset from the flash base (microbitfs: lowest start)"),
+        "size": ("size", True, "region size (microbitfs: largest region; the firmware's end moves the start)"),
+        "block_size": ("size", False, "erase block (littlefs) / flash page (microbitfs)"),
+        "read_size": (int, False, "littlefs read size"),
+        "prog_size": (int, False, "littlefs program size"),
+        "lookahead_size": (int, False, "littlefs lookahead buffer in bytes"),
+        "cache_size": (int, False, "littlefs cache size"),
+        "block_cycles": (int, False, "littlefs block cycles"),
+        "name_max": (int, False, "longest file name in bytes"),
+        "disk_version": (str, False, "littlefs on-disk version written, e.g. \"2.1\""),
+        "mpy": ({
+            "version": (int, True, ".mpy major version the firmware imports"),
+            "sub": (int, False, ".mpy sub-version (must match for native code)"),
+            "arch": (str, False, "native architecture, e.g. armv6m"),
+            "small_int_bits": (int, False, "small-int bits (default 31)"),
+        }, False, "the .mpy files the firmware imports (absent: none)"),
+    }, False, "the firmware's filesystem in flash (boardemu fs, --fs)"),
     "firmware": ({
         "default": (str, False, "firmware path used when none is given"),
         "package": (str, False, "Debian package that provides the default firmware"),

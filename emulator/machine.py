@@ -91,6 +91,8 @@ class Machine:
             fill = m.get("fill", 0xFF if m["kind"] == "flash" else 0)
             self.bus.add_memory(m["name"], m["base"], m["size"], m["kind"], fill=fill,
                                 mirrors=m.get("mirrors", []))
+            if m.get("ignore_writes"):
+                self.bus.add_store_handler(m["base"], m["base"] + m["size"], _ignore_store)
             for addr, words in m.get("contents", {}).items():
                 self.bus.load(int(addr, 0), struct.pack(f"<{len(words)}I", *words), "board contents")
         rom = bootrom or chip.get("bootrom")
@@ -161,6 +163,10 @@ class Machine:
         self.image = img
         self.cpu.symbols = img.symbols
         self.cpu.instrument(img.segments)
+        for p in self.bus.peripherals:
+            hook = getattr(p, "image_loaded", None)
+            if hook is not None:
+                hook(img)
         return img
 
     # -- time -------------------------------------------------------------------------------
@@ -454,6 +460,10 @@ class Machine:
             ret = 0xFFFFFFFF
         uc.reg_write(A.UC_ARM_REG_R0, ret & 0xFFFFFFFF)
         uc.reg_write(A.UC_ARM_REG_PC, (pc + 2) | 1)
+
+
+def _ignore_store(addr, size, value) -> bool:
+    return True
 
 
 def firmware_build_dir() -> Path:

@@ -10,6 +10,7 @@ gives the hardware's results: quotient -1 (unsigned 0xffffffff) or, signed, -1 f
 non-negative dividend and 1 for a negative one; remainder = dividend.
 
 Only core 0 runs: the FIFO to core 1 accepts writes (RDY) and never has data (VLD 0).
+
 """
 from __future__ import annotations
 

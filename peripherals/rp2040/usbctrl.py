@@ -80,6 +80,9 @@ class UsbCtrl(RpPeripheral):
         for i in range(1, 16):
             self._rtab[4 * i] = self._addr_reader(i)
             self._wtab[4 * i] = self._addr_writer(i)
+        for off in (0x48, 0x5c, 0x88, 0x8c, 0x98):          # read-only (rp2040_usb_init clears all)
+            self._wtab[off] = _ignore
+        self._rtab.setdefault(0x88, lambda: 0)
 
     def reset(self):
         super().reset()
@@ -257,6 +260,10 @@ class UsbCtrl(RpPeripheral):
         self.frame = (self.frame + 1) & 0x7FF
         self.sof_latch = True
         self._update()
+
+
+def _ignore(_v):
+    pass
 
 
 MODEL = UsbCtrl
