@@ -119,6 +119,13 @@ class Machine:
         self.bus.finalize([tuple(w) for w in self.board.get("bus.warn_windows", [])])
         con = self.board.get("console.device", "semihosting")
         self.console: Channel = self.semihost if con == "semihosting" else self.channel(con)
+        self.flash_file = None
+        if flash is not None:                  # the whole flash from a file first, the firmware on top
+            from .flashstore import FlashFile, FlashFileError
+            try:
+                self.flash_file = FlashFile(self, flash)
+            except FlashFileError as e:
+                raise MachineError(str(e)) from None
         if firmware is not None:
             self.load(firmware)
         self._do_reset("power-on", emit=False)
@@ -402,6 +409,33 @@ class Machine:
 
     def part(self, name: str):
         return self.parts[name]
+
+    # -- flash file and board filesystem (emulator/flashstore.py, emulator/fsimage/) -----------
+    def read_filesystem(self) -> bytes:
+        """The bytes of the board's filesystem region (fsimage.FsError if the board has none)."""
+        from .flashstore import read_filesystem
+        return read_filesystem(self)
+
+    def write_filesystem(self, image: bytes) -> None:
+        """Put a bare filesystem image (``boardemu fs build``) in the board's filesystem region,
+        validated in full first (fsimage.FsError). Best before boot."""
+        from .flashstore import write_filesystem
+        write_filesystem(self, image)
+
+    @property
+    def filesystem(self):
+        """File-level view of the board filesystem (read/write/listdir), None if the board has none."""
+        from .flashstore import board_filesystem
+        return board_filesystem(self)
+
+    def close(self) -> None:
+        """End of use: writes the flash file back (``flash=``). Safe to call more than once."""
+        if self.flash_file is not None:
+            from .flashstore import FlashFileError
+            try:
+                self.flash_file.save()
+            except FlashFileError as e:
+                raise MachineError(str(e)) from None
 
     # -- semihosting ---------------------------------------------------------------------------
     def semihost_call(self, pc: int):
