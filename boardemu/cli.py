@@ -56,9 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-input", action="store_true", help="do not forward this terminal's input to the board")
     from boardemu.serve import add_link_arguments, add_serve_parser  # host links (boardemu/links.py)
     add_link_arguments(r)
+    from boardemu.fs_cli import add_fs_arguments, add_fs_parser  # board filesystems (emulator/fsimage/)
+    add_fs_arguments(r)
     add_serve_parser(sub)
     from boardemu.scenarios.cli import add_scenario_parser  # scenario runner (scenarios/)
     add_scenario_parser(sub)
+    add_fs_parser(sub)
 
     sub.add_parser("boards", help="list the boards boardemu knows",
                    description="List board definitions shipped in boards/.")
@@ -82,6 +85,9 @@ def main(argv=None) -> int:
         if args.cmd == "scenario":
             from boardemu.scenarios.cli import cmd_scenario
             return cmd_scenario(args)
+        if args.cmd == "fs":
+            from boardemu.fs_cli import cmd_fs
+            return cmd_fs(args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:          # never a traceback for users; BOARDEMU_DEBUG=1 shows it
@@ -129,9 +135,13 @@ def cmd_run(args) -> int:
         kw = {}
         if args.quantum:
             kw["quantum"] = args.quantum
-        m = Machine(board, img, pace=args.pace, **kw)
+        m = Machine(board, img, pace=args.pace, flash=args.flash, **kw)
     except (ImageError, MachineError, BoardError) as e:
         return _err(str(e))
+    from boardemu.fs_cli import finish_fs, setup_fs
+    problem = setup_fs(m, args)           # --fs / --fs-image into flash, .mpy check
+    if problem:
+        return _err(problem)
 
     out = sys.stdout.buffer
 
@@ -179,8 +189,11 @@ def cmd_run(args) -> int:
         if term:
             term.stop()
         close_links(links)
+        fs_ok = finish_fs(m, args)        # --dump-fs, save the --flash file
     if m.fault is not None and reason in ("fault", "halt"):
         print("\n" + m.fault.format(), file=sys.stderr)
+    if not fs_ok:
+        return EXIT_USAGE
     if reason == "condition":
         return 0
     if reason == "exit":

@@ -94,6 +94,8 @@ def add_serve_parser(sub) -> argparse.ArgumentParser:
     s.add_argument("--quantum", type=int, default=None, help="instructions per CPU burst (default 200000)")
     s.add_argument("--base", type=lambda v: int(v, 0), default=None, help="load address for a raw .bin image")
     add_link_arguments(s)
+    from boardemu.fs_cli import add_fs_arguments  # board filesystem and flash file
+    add_fs_arguments(s)
     return s
 
 
@@ -124,9 +126,14 @@ def _build_machine(args):
         img = load_image(fw, family=board.get("chip.uf2_family"),
                          base=args.base if args.base is not None else board.get("firmware.bin_base"))
         kw = {"quantum": args.quantum} if args.quantum else {}
-        return Machine(board, img, pace=args.pace, **kw), fw
+        m = Machine(board, img, pace=args.pace, flash=getattr(args, "flash", None), **kw)
     except (ImageError, MachineError, BoardError) as e:
         return None, _err(str(e))
+    from boardemu.fs_cli import setup_fs
+    problem = setup_fs(m, args)           # --fs / --fs-image into flash, .mpy check
+    if problem:
+        return None, _err(problem)
+    return m, fw
 
 
 def board_stop_status(m, reason) -> int:
@@ -204,6 +211,10 @@ def cmd_serve(args) -> int:
             thread.join(10)
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        from boardemu.fs_cli import finish_fs
+        fs_ok = finish_fs(m, args)        # --dump-fs, save the --flash file
+    if not fs_ok:
+        return EXIT_USAGE
     if "signal" in outcome:
         print("boardemu: stopped", file=sys.stderr)
         return 0
