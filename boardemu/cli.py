@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--pace", action="store_true", help="hold board time to wall-clock time (for watching LEDs)")
     r.add_argument("--quantum", type=int, default=None, help="instructions per CPU burst (default 200000)")
     r.add_argument("--base", type=lambda s: int(s, 0), default=None, help="load address for a raw .bin image")
+    r.add_argument("--bootrom", default=None, help="boot ROM image to use instead of the project's own (RP2040)")
     r.add_argument("--no-input", action="store_true", help="do not forward this terminal's input to the board")
     from boardemu.serve import add_link_arguments, add_serve_parser  # host links (boardemu/links.py)
     add_link_arguments(r)
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     from boardemu.scenarios.cli import add_scenario_parser  # scenario runner (scenarios/)
     add_scenario_parser(sub)
     add_fs_parser(sub)
+
+    from boardemu.firmware import add_firmware_parser  # official images (boardemu/firmware.py)
+    add_firmware_parser(sub)
 
     sub.add_parser("boards", help="list the boards boardemu knows",
                    description="List board definitions shipped in boards/.")
@@ -82,6 +86,9 @@ def main(argv=None) -> int:
         if args.cmd == "serve":
             from boardemu.serve import cmd_serve
             return cmd_serve(args)
+        if args.cmd == "firmware":
+            from boardemu.firmware import cmd_firmware
+            return cmd_firmware(args)
         if args.cmd == "scenario":
             from boardemu.scenarios.cli import cmd_scenario
             return cmd_scenario(args)
@@ -122,19 +129,24 @@ def cmd_run(args) -> int:
         board = load_board(board_name)
     except BoardError as e:
         return _err(str(e))
-    fw = args.firmware or board.get("firmware.default")
-    if not fw:
-        return _err(f"board {board.name} has no default firmware: give a FIRMWARE file")
-    if not args.firmware and not os.path.exists(fw):
-        pkg = board.get("firmware.package")
-        hint = f" (install it: apt-get install {pkg}, or run 'make setup')" if pkg else ""
-        return _err(f"default firmware {fw} for board {board.name} is missing{hint}")
+    from boardemu.firmware import default_image
+    if args.firmware:
+        fw = args.firmware
+    else:
+        path, hint = default_image(board)
+        if path is None:
+            return _err(f"board {board.name}: {hint}")
+        if not path.exists():
+            return _err(f"default firmware {path} for board {board.name} is missing{hint}")
+        fw = str(path)
     try:
         img = load_image(fw, family=board.get("chip.uf2_family"),
                          base=args.base if args.base is not None else board.get("firmware.bin_base"))
         kw = {}
         if args.quantum:
             kw["quantum"] = args.quantum
+        if args.bootrom:
+            kw["bootrom"] = args.bootrom
         m = Machine(board, img, pace=args.pace, flash=args.flash, **kw)
     except (ImageError, MachineError, BoardError) as e:
         return _err(str(e))
@@ -178,6 +190,13 @@ def cmd_run(args) -> int:
         term.start()
         print(f"boardemu: {board.name} running {os.path.basename(fw)} — press Ctrl-] to quit",
               file=sys.stderr)
+
+    def on_usb(e):
+        # a USB serial console shows nothing until it is opened: like a terminal program
+        # does, ask the REPL for a fresh prompt once the host has configured the device
+        if e.data.get("what") == "configured" and (interactive or args.expect):
+            m.console.send(b"\r\n")
+    m.events.subscribe("usb", on_usb)
 
     expect = args.expect.encode() if args.expect else None
     seen = bytearray()
