@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from . import rom
 from ._base import RpPeripheral
 from .flashchip import FlashChip
 
@@ -39,6 +40,7 @@ class Ssi(RpPeripheral):
     def __init__(self, machine, name, base, irqs=(), **config):
         self.chip = FlashChip(machine)
         machine.rp_flash_chip = self.chip
+        rom.install(machine)                 # the boot ROM's flash functions act on this flash
         super().__init__(machine, name, base, irqs=irqs, **config)
         for i in range(1, 36):
             self._rtab.setdefault(0x60 + 4 * i, self.read_dr0)
