@@ -607,7 +607,8 @@ def test_pico_cli_fs_mpy_and_dump(pico_boots, tmp_path):
     src = tmp_path / "src"
     make_tree(src)
     (src / "main.py").write_text("import sys\nsys.path.append('/lib')\nimport mod\n"
-                                 "open('/result.txt', 'w').write(str(mod.f()))\nprint('RESULT', mod.f())\n")
+                                 "with open('/result.txt', 'w') as f:\n    f.write(str(mod.f()))\n"
+                                 "print('RESULT', mod.f())\n")
     dump = tmp_path / "dump"
     r = run_cli("run", "--board", "pico", PICO_UF2, "--fs", src, "--mpy", "--dump-fs", dump,
                 "--expect", "RESULT 42", "--timeout", "20s", timeout=300)
