@@ -73,7 +73,7 @@ def main() -> int:
         f"boot to REPL: {boot_wall:.2f} s wall ({boot_board * 1000:.1f} ms board time)",
         f"loop N={args.n}: {wall:.2f} s wall, {board:.2f} s board time, {instr / 1e6:.0f} M instructions "
         f"({instr / wall / 1e6:.0f} M instr/s){'' if ok else ' WRONG RESULT'}",
-        f"vs rp2040py (205 s for N=200000, peers.md): "
+        "vs rp2040py (205 s for N=200000, peers.md): "
         + (f"{ratio:.1f}x faster (target 50x)" if ratio else "only compared at N=200000"),
     ]
     print("\n".join(lines))
@@ -83,7 +83,7 @@ def main() -> int:
                  f"| boot to REPL, board time | {boot_board * 1000:.1f} ms |",
                  f"| loop N={args.n}, wall | {wall:.2f} s |",
                  f"| loop, board time / instructions | {board:.2f} s / {instr / 1e6:.0f} M |",
-                 f"| speed-up over rp2040py (205 s) | "
+                 "| speed-up over rp2040py (205 s) | "
                  + (f"{ratio:.1f}x (target 50x) |" if ratio else "n/a (N != 200000) |"),
                  "", f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python "
                  f"{platform.python_version()}; image {image.name}."]
