@@ -1,10 +1,9 @@
-/* boardemu clean-room RP2040 boot ROM: shared declarations. */
+/* boardemu clean-room RP2040 boot ROM: registers it touches (RP2040 datasheet). */
 #ifndef ROM_H
 #define ROM_H
 #include <stdint.h>
 #define REG(a) (*(volatile uint32_t *)(a))
 #define WATCHDOG_SCRATCH(n) REG(0x4005800cu + 4u * (n))
-#define SIO_CPUID REG(0xd0000000u)
 #define SSI_CTRLR0 REG(0x18000000u)
 #define SSI_SSIENR REG(0x18000008u)
 #define SSI_SER REG(0x18000010u)
