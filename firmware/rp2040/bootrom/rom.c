@@ -227,6 +227,8 @@ int32_t __ieee754_rem_pio2(double, double *);
 double __kernel_sin(double, double, int);
 double __kernel_cos(double, double);
 double __kernel_tan(double, double, int);
+double sin(double);                     /* fdlibm s_sin.c, s_cos.c: no errno either */
+double cos(double);
 
 static void sincos_d(double x, double *s, double *c) {
     uint32_t hi = (uint32_t)(UD(x) >> 32) & 0x7fffffffu;
@@ -307,7 +309,7 @@ uint64_t sf_fsincos(uint32_t a) {
     return UF((float)s) | (uint64_t)UF((float)c) << 32;
 }
 
-uint32_t sf_fcos(uint32_t a) { return (uint32_t)(sf_fsincos(a) >> 32); }
+uint32_t sf_fcos(uint32_t a) { return UF((float)cos((double)F(a))); }
 uint32_t sf_ftan(uint32_t a) { return UF((float)tan_d((double)F(a))); }
 uint32_t sf_fexp(uint32_t a) { return UF((float)__ieee754_exp((double)F(a))); }
 uint32_t sf_fln(uint32_t a) { return UF((float)ln_d((double)F(a))); }
@@ -346,8 +348,8 @@ uint64_t sd_fix642double(int64_t x, int32_t n) { return TO_D(x < 0, abs64(x), -c
 uint64_t sd_uint642double(uint64_t x) { return TO_D(0, x, 0); }
 uint64_t sd_ufix642double(uint64_t x, int32_t n) { return TO_D(0, x, -clamp_shift(n)); }
 
-uint64_t sd_dsin(uint64_t a) { double s, c; sincos_d(D(a), &s, &c); return UD(s); }
-uint64_t sd_dcos(uint64_t a) { double s, c; sincos_d(D(a), &s, &c); return UD(c); }
+uint64_t sd_dsin(uint64_t a) { return UD(sin(D(a))); }
+uint64_t sd_dcos(uint64_t a) { return UD(cos(D(a))); }
 void sd_sincos_to(uint64_t a, double out[2]) { sincos_d(D(a), &out[0], &out[1]); }
 uint64_t sd_dtan(uint64_t a) { return UD(tan_d(D(a))); }
 uint64_t sd_dexp(uint64_t a) { return UD(__ieee754_exp(D(a))); }

@@ -108,14 +108,14 @@ rom_reset_usb_boot:             /* (gpio_activity_pin_mask, disable_interface_ma
  * uint8_t *memcpy(uint8_t *dest, const uint8_t *src, uint32_t n)      returns dest
  * uint32_t *memcpy44(uint32_t *dest, const uint32_t *src, uint32_t n) both word aligned
  * Same relative alignment: bytes up to a word boundary, then 16-byte ldm/stm blocks, words,
- * tail bytes. Otherwise bytes, 4 per loop. Short copies go straight to the byte loop. */
+ * tail bytes. Otherwise bytes, 4 per loop. Copies under 4 bytes go straight to the byte loop. */
     .thumb_func
     .global rom_memcpy
     .global rom_memcpy44
 rom_memcpy:
 rom_memcpy44:
     mov ip, r0
-    cmp r2, #8
+    cmp r2, #4
     blo .Lcpy_tail
     movs r3, r0
     orrs r3, r1
@@ -151,7 +151,7 @@ rom_memcpy44:
     bhs 2b
 3:  adds r2, #4
     b .Lcpy_tail
-.Lcpy_bytes4:                   /* n >= 8 here */
+.Lcpy_bytes4:                   /* n >= 4 here */
     subs r2, #4
 4:  ldrb r3, [r1]
     strb r3, [r0]
@@ -188,7 +188,7 @@ rom_memset4:
     mov ip, r0
     lsls r1, #24
     lsrs r1, #24
-    cmp r2, #8
+    cmp r2, #4
     blo .Lset_tail
     lsls r3, r1, #8
     orrs r1, r3
