@@ -784,6 +784,15 @@ def test_reset_usb_boot_halts():
 
 
 # ---- boot paths ----------------------------------------------------------------------------------
+def test_kit_hello_boots():
+    """The test kit's path: ROM -> boot2 (CRC) -> boot2 -> Reset_Handler -> main -> semihosting."""
+    m = Machine("pico", firmware("rp2040", "hello"))
+    m.run(for_s=1)
+    out = m.semihost.read().decode()
+    assert m.halted == "exit" and m.exit_status == 0, out
+    assert "Hello from rp2040" in out and "DONE 5 passed, 0 failed" in out
+
+
 def boot2_crc(data: bytes) -> int:
     crc = 0xFFFFFFFF
     for b in data:
