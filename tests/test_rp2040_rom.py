@@ -784,9 +784,12 @@ def test_reset_usb_boot_halts():
 
 
 # ---- boot paths ----------------------------------------------------------------------------------
-def test_kit_hello_boots():
-    """The test kit's path: ROM -> boot2 (CRC) -> boot2 -> Reset_Handler -> main -> semihosting."""
-    m = Machine("pico", firmware("rp2040", "hello"))
+@pytest.mark.parametrize("fmt", ["elf", "uf2"])
+def test_kit_hello_boots(fmt):
+    """The test kit's path: ROM -> boot2 (CRC) -> boot2 -> Reset_Handler -> main -> semihosting;
+    also as the UF2 file tools/uf2pack.py makes."""
+    image = firmware("rp2040", "hello").with_suffix("." + fmt)
+    m = Machine("pico", image)
     m.run(for_s=1)
     out = m.semihost.read().decode()
     assert m.halted == "exit" and m.exit_status == 0, out
