@@ -18,7 +18,7 @@ from boardemu.emulator.fsimage.littlefs import superblock
 from boardemu.emulator.loaders import Image, Segment, load_image
 from boardemu.emulator.machine import Machine
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, raw_exec, raw_repl_enter, run_cli
 
 HEX = Path("/usr/share/firmware-microbit-micropython/firmware.hex")
 needs_hex = pytest.mark.skipif(
@@ -395,26 +395,10 @@ class Repl:
             assert host.configured, "USB host did not configure the CDC device"
             m.console.send(b"\r\n")
         m.run_until_output(b">>> ", boot_timeout)
-        m.console.read()
-        m.console.send(b"\r\x01")
-        m.run_until_output(b"raw REPL; CTRL-B to exit\r\n>", 5)
-        m.console.read()
+        raw_repl_enter(m)
 
     def exec(self, code: str, timeout: float = 30.0) -> str:
-        m = self.m
-        seen = bytearray()
-        unsub = m.console.subscribe(seen.extend)
-        try:
-            m.console.send(code.encode() + b"\x04")
-            m.run(for_s=timeout, until=lambda: seen.count(b"\x04") >= 2 and seen.endswith(b"\x04>"))
-        finally:
-            unsub()
-        m.console.read()
-        s = bytes(seen)
-        assert s.startswith(b"OK"), f"raw REPL did not accept the code: {s[:200]!r}"
-        out, err = (p.decode() for p in s[2:].split(b"\x04")[:2])
-        assert not err, f"MicroPython raised:\n{err}"
-        return out.replace("\r\n", "\n")
+        return raw_exec(self.m, code, timeout)
 
 
 @needs_hex

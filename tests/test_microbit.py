@@ -14,7 +14,7 @@ from boardemu.emulator import events as ev
 from boardemu.emulator.loaders import Image, Segment
 from boardemu.emulator.machine import Machine
 
-from conftest import run_cli
+from conftest import raw_exec, raw_repl_enter, run_cli
 
 HEX = Path("/usr/share/firmware-microbit-micropython/firmware.hex")
 needs_hex = pytest.mark.skipif(
@@ -29,29 +29,11 @@ class MicroBit:
     def __init__(self):
         self.m = Machine("microbit", HEX)
         self.banner = self.m.run_until_output(b">>> ", 5).decode(errors="replace")
-        self.m.console.read()
-        self.m.console.send(b"\r\x01")
-        self.m.run_until_output(b"raw REPL; CTRL-B to exit\r\n>", 5)
-        self.m.console.read()
+        raw_repl_enter(self.m)
 
     def exec(self, code: str, timeout: float = 30.0) -> str:
         """Run ``code``; return its output. Fails on a Python exception or a timeout."""
-        m = self.m
-        seen = bytearray()
-        unsub = m.console.subscribe(seen.extend)
-        try:
-            m.console.send(code.encode() + b"\x04")
-            m.run(for_s=timeout, until=lambda: seen.count(b"\x04") >= 2 and seen.endswith(b"\x04>"))
-        finally:
-            unsub()
-        m.console.read()
-        s = bytes(seen)
-        assert s.startswith(b"OK"), f"raw REPL did not accept the code: {s[:200]!r}"
-        parts = s[2:].split(b"\x04")
-        assert len(parts) >= 3, f"no result within {timeout} s of board time: {s[-300:]!r}"
-        out, err = parts[0].decode(), parts[1].decode()
-        assert not err, f"MicroPython raised:\n{err}"
-        return out.replace("\r\n", "\n")
+        return raw_exec(self.m, code, timeout)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from boardemu.emulator.board import load_board
 from boardemu.emulator.machine import Machine, firmware_build_dir
 from boardemu.firmware import cached_image
 
-from conftest import run_cli
+from conftest import raw_exec, raw_repl_enter, run_cli
 
 BOARD = load_board("pico")
 IMAGE = cached_image(BOARD)
@@ -58,25 +58,13 @@ class Pico:
     def exec(self, code: str, timeout: float = 30.0) -> str:
         """Run ``code`` through the raw REPL (as mpremote does); return its output."""
         m = self.m
-        m.console.read()
-        m.console.send(b"\r\x01")
-        m.run_until_output(b"raw REPL; CTRL-B to exit\r\n>", 5)
-        m.console.read()
-        seen = bytearray()
-        unsub = m.console.subscribe(seen.extend)
+        raw_repl_enter(m)
         try:
-            m.console.send(code.encode() + b"\x04")
-            m.run(for_s=timeout, until=lambda: seen.count(b"\x04") >= 2 and seen.endswith(b"\x04>"))
+            return raw_exec(m, code, timeout)
         finally:
-            unsub()
-        m.console.send(b"\x02")
-        m.run_until_output(b">>> ", 5)
-        m.console.read()
-        s = bytes(seen)
-        assert s.startswith(b"OK"), f"raw REPL did not accept the code: {s[:200]!r}"
-        out, err = s[2:].split(b"\x04")[:2]
-        assert not err, err.decode(errors="replace")
-        return out.decode(errors="replace").replace("\r\n", "\n")
+            m.console.send(b"\x02")                 # back to the friendly REPL
+            m.run_until_output(b">>> ", 5)
+            m.console.read()
 
     def reboot_after(self, line: str, for_s: float = 1.0):
         """Send a line that resets the chip, let it reset, wait for the REPL again."""
