@@ -2,9 +2,11 @@
 (IO_IRQ_BANK0). With PADS_BANK0 (pulls, input enable, output disable) it decides what each
 board pin ``GPIOn`` sees from the chip, and what the chip reads back.
 
-Function 5 (SIO) pins are driven by SIO GPIO_OUT/GPIO_OE; other functions are not routed to
-the pins (the peripheral models talk to the board directly) and leave the pin undriven. GPIO_IN
-is every pin's pad level (input enable set), including pins the chip drives itself.
+Function 5 (SIO) pins are driven by SIO GPIO_OUT/GPIO_OE; a peripheral model that drives its
+pins registers its function with ``add_function`` (the UARTs: function 2) and is asked for its
+(OE, OUT) of each pin routed to it, and told when the routing or a routed pin's level changes.
+Other functions leave the pin undriven. GPIO_IN is every pin's pad level (input enable set),
+including pins the chip drives itself.
 
 Interrupts per pin (INTRn, 4 bits each): LEVEL_LOW, LEVEL_HIGH (live), EDGE_LOW, EDGE_HIGH
 (latched on real transitions only, write 1 to clear). PROC0 INTE/INTF/INTS; the IRQ line is
@@ -21,6 +23,8 @@ F_SIO, F_NULL = 5, 0x1F
 class IoBank0(RpPeripheral):
     def __init__(self, machine, name, base, irqs=(), **config):
         self.pins = [machine.pins.chip_pin(f"GPIO{i}") for i in range(NPINS)]
+        self.func_out = {}              # (funcsel, gpio) -> fn(gpio) -> (oe, out)
+        self.func_notify = {}           # (funcsel, gpio) -> fn(): routing or level changed
         self.levels = 0                 # GPIO_IN as the chip reads it
         self.raw_levels = 0             # pad levels
         for i, p in enumerate(self.pins):
@@ -48,6 +52,23 @@ class IoBank0(RpPeripheral):
                 self._wtab[base_off + 4 * k] = _ignore
         del regs
 
+    def add_function(self, funcsel, gpios, output, on_change=None):
+        """A peripheral drives the GPIOs in ``gpios`` when their FUNCSEL is ``funcsel``:
+        ``output(gpio)`` -> (oe, out); ``on_change()`` after the routing of one of them or the
+        level of a routed one changed."""
+        for i in gpios:
+            self.func_out[(funcsel, i)] = output
+            if on_change is not None:
+                self.func_notify[(funcsel, i)] = on_change
+            if self.ctrl[i] & 0x1F == funcsel:
+                self._drive(i)
+
+    def function_changed(self, funcsel, gpios):
+        """The peripheral's outputs changed: drive the pins routed to it again."""
+        for i in gpios:
+            if self.ctrl[i] & 0x1F == funcsel:
+                self._drive(i)
+
     @property
     def sio(self):
         return getattr(self.machine, "rp_sio", None)
@@ -60,6 +81,8 @@ class IoBank0(RpPeripheral):
         for i in range(NPINS):
             self._drive(i)
         self._recompute_levels()
+        for fn in {id(f): f for f in self.func_notify.values()}.values():
+            fn()                        # the routing to peripherals is gone
 
     # -- pins ------------------------------------------------------------------------------------
     def _listener(self, i):
@@ -74,6 +97,10 @@ class IoBank0(RpPeripheral):
             if bool(old) != bool(level):
                 self.edges |= (8 if level else 4) << (4 * i)
             self._recompute_levels()
+            if self.func_notify:
+                fn = self.func_notify.get((self.ctrl[i] & 0x1F, i))
+                if fn is not None:
+                    fn()
         return on_level
 
     def _pads(self):
@@ -100,6 +127,10 @@ class IoBank0(RpPeripheral):
         if fn == F_SIO and sio is not None:
             out = sio.out >> i & 1
             oe = sio.oe >> i & 1
+        elif self.func_out:
+            drv = self.func_out.get((fn, i))
+            if drv is not None:
+                oe, out = drv(i)
         outover = (ctrl >> 8) & 3
         out = (out, out ^ 1, 0, 1)[outover]
         oeover = (ctrl >> 12) & 3
@@ -138,9 +169,15 @@ class IoBank0(RpPeripheral):
 
     def _ctrl_writer(self, i):
         def write_ctrl(v):
+            old = self.ctrl[i] & 0x1F
             self.ctrl[i] = v & 0x3033331F
             self._drive(i)
             self._recompute_levels()
+            new = v & 0x1F
+            if new != old and self.func_notify:
+                for f in {self.func_notify.get((old, i)), self.func_notify.get((new, i))}:
+                    if f is not None:
+                        f()
         return write_ctrl
 
     # -- interrupts --------------------------------------------------------------------------------
