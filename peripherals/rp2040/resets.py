@@ -2,7 +2,8 @@
 
 Putting a block into reset (bit 0 -> 1) returns its model to the power-on state, so firmware
 that re-initialises a block (the SDK does for every block at boot, MicroPython for UARTs and
-USB) starts from known values. Bit order from the datasheet (2.14.3).
+USB) starts from known values. A model with a ``released()`` method is told when its block
+leaves reset (bit 1 -> 0): the TIMER counts from 0 from then on. Bit order from the datasheet (2.14.3).
 """
 from __future__ import annotations
 
@@ -28,15 +29,18 @@ class Resets(RpPeripheral):
     def write_reset(self, v):
         v &= ALL
         entering = v & ~self.state
+        leaving = self.state & ~v
         self.state = v
-        i = 0
-        while entering:
-            if entering & 1:
-                p = self.machine.peripherals.get(BLOCKS[i])
-                if p is not None and p is not self:
-                    p.reset()
-            entering >>= 1
-            i += 1
+        for bits, method in ((entering, "reset"), (leaving, "released")):
+            i = 0
+            while bits:
+                if bits & 1:
+                    p = self.machine.peripherals.get(BLOCKS[i])
+                    fn = getattr(p, method, None) if p is not self else None
+                    if fn is not None:
+                        fn()
+                bits >>= 1
+                i += 1
 
     def read_wdsel(self):
         return self.wdsel_v

@@ -5,7 +5,8 @@ Reading TIMELR latches the high word for TIMEHR. Writing ALARMn arms it; it fire
 32 bits of the counter reach the value, i.e. after (target - now) mod 2^32 microseconds — also
 when board time jumps over it (idle skipping), since firing is scheduled, not polled. Firing
 clears ARMED bit n and sets INTR bit n; IRQ n = (INTR | INTF) & INTE bit n. PAUSE stops the
-counter.
+counter. A reset of the block (RESETS, or a chip reset) sets the counter to 0, and it counts
+from 0 again when the block leaves reset (``released``), as on the chip.
 """
 from __future__ import annotations
 
@@ -42,11 +43,25 @@ class Timer(RpPeripheral):
         self.inte = 0
         self.intf = 0
         self.lines = [False] * 4
-        self.offset = 0          # counter = board microseconds + offset
+        self.offset = -self._board_us()     # counter = board microseconds + offset: 0 now
         self.latched_hi = 0
         self.lw = 0
         self.paused_at = None
         self.dbgpause = 7
+
+    def _board_us(self) -> int:
+        clk = self.machine.clock
+        return clk.now() * 1_000_000 // clk.hz
+
+    def released(self):
+        """RESETS let the block out of reset: the counter starts from 0 now."""
+        if self.paused_at is None:
+            self.offset = -self._board_us()
+        else:
+            self.paused_at = 0
+        for i in range(4):
+            if self.armed >> i & 1:
+                self._schedule(i)
 
     # -- the counter ------------------------------------------------------------------------
     def now_us(self) -> int:

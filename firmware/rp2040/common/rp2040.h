@@ -126,8 +126,20 @@ typedef struct {
     io_ro_32 DONE;
 } psm_hw_t;
 #define PSM ((psm_hw_t *)PSM_BASE)
-#define PSM_PROC1 (1u << 16)
+/* one bit per power domain (FRCE_ON, FRCE_OFF, WDSEL, DONE) */
+#define PSM_ROSC      (1u << 0)
+#define PSM_XOSC      (1u << 1)
+#define PSM_CLOCKS    (1u << 2)
+#define PSM_RESETS    (1u << 3)
+#define PSM_BUSFABRIC (1u << 4)
+#define PSM_ROM       (1u << 5)
+#define PSM_SRAM0     (1u << 6)         /* SRAM0..5: bits 6..11 */
+#define PSM_XIP       (1u << 12)
+#define PSM_VREG_AND_CHIP_RESET (1u << 13)
+#define PSM_SIO       (1u << 14)
 #define PSM_PROC0 (1u << 15)
+#define PSM_PROC1 (1u << 16)
+#define PSM_ALL   0x0001ffffu
 
 /* ---- WATCHDOG --------------------------------------------------------------------------- */
 typedef struct {
@@ -171,6 +183,8 @@ typedef struct {
     io_ro_32 INTS;              /* 0x40: (INTR | INTF) & INTE */
 } timer_hw_t;
 #define TIMER ((timer_hw_t *)TIMER_BASE)
+#define TIMER_DBGPAUSE_DBG0 (1u << 1)   /* pause while debugger on core 0 halts it */
+#define TIMER_DBGPAUSE_DBG1 (1u << 2)
 
 /* ---- SIO (no atomic aliases) ----------------------------------------------------------- */
 typedef struct {
@@ -233,7 +247,16 @@ typedef struct {
     io_ro_32 DORMANT_WAKE_INTS[4];  /* 0x180 */
 } io_bank0_hw_t;
 #define IO_BANK0 ((io_bank0_hw_t *)IO_BANK0_BASE)
-/* CTRL: FUNCSEL 4:0, OUTOVER 9:8, OEOVER 13:12, INOVER 17:16, IRQOVER 29:28 */
+/* CTRL: FUNCSEL 4:0, OUTOVER 9:8, OEOVER 13:12, INOVER 17:16, IRQOVER 29:28; each override
+ * field: 0 = normal, 1 = invert, 2 = drive low / disable, 3 = drive high / enable */
+#define GPIO_CTRL_OUTOVER_SHIFT 8
+#define GPIO_CTRL_OEOVER_SHIFT  12
+#define GPIO_CTRL_INOVER_SHIFT  16
+#define GPIO_CTRL_IRQOVER_SHIFT 28
+#define GPIO_OVER_NORMAL 0u
+#define GPIO_OVER_INVERT 1u
+#define GPIO_OVER_LOW    2u
+#define GPIO_OVER_HIGH   3u
 #define GPIO_FUNC_SPI   1u
 #define GPIO_FUNC_UART  2u
 #define GPIO_FUNC_I2C   3u
@@ -303,6 +326,25 @@ typedef struct {
 #define CLK_PERI_AUX_SYS    0u          /* clk_peri CTRL.AUXSRC */
 #define CLK_USB_AUX_PLL_USB 0u          /* clk_usb / clk_adc / clk_rtc CTRL.AUXSRC */
 #define CLK_DIV_INT_SHIFT 8             /* DIV: integer 31:8, fraction 7:0 */
+/* FC0_SRC: the clock the frequency counter measures (a write starts a count) */
+#define FC0_SRC_NULL          0x00u
+#define FC0_SRC_PLL_SYS       0x01u     /* pll_sys_clksrc_primary */
+#define FC0_SRC_PLL_USB       0x02u     /* pll_usb_clksrc_primary */
+#define FC0_SRC_ROSC          0x03u
+#define FC0_SRC_ROSC_PH       0x04u
+#define FC0_SRC_XOSC          0x05u
+#define FC0_SRC_GPIN0         0x06u
+#define FC0_SRC_GPIN1         0x07u
+#define FC0_SRC_CLK_REF       0x08u
+#define FC0_SRC_CLK_SYS       0x09u
+#define FC0_SRC_CLK_PERI      0x0au
+#define FC0_SRC_CLK_USB       0x0bu
+#define FC0_SRC_CLK_ADC       0x0cu
+#define FC0_SRC_CLK_RTC       0x0du
+#define FC0_STATUS_RUNNING (1u << 8)
+#define FC0_STATUS_DONE    (1u << 4)
+#define FC0_STATUS_PASS    (1u << 0)
+#define FC0_RESULT_KHZ_SHIFT 5          /* RESULT: KHZ 29:5, FRAC 4:0 */
 
 /* ---- XOSC ------------------------------------------------------------------------------- */
 typedef struct {
@@ -391,6 +433,40 @@ typedef struct {
 #define UART_INT_TX (1u << 5)
 #define UART_INT_RX (1u << 4)
 
+/* ---- RTC (clk_rtc / (CLKDIV_M1 + 1) = 1 Hz) ------------------------------------------------ */
+typedef struct {
+    io_rw_32 CLKDIV_M1;         /* 0x00: 15:0 */
+    io_rw_32 SETUP_0;           /* 0x04: YEAR 23:12, MONTH 11:8, DAY 4:0 (loaded by CTRL.LOAD) */
+    io_rw_32 SETUP_1;           /* 0x08: DOTW 26:24, HOUR 20:16, MIN 13:8, SEC 5:0 */
+    io_rw_32 CTRL;              /* 0x0c */
+    io_rw_32 IRQ_SETUP_0;       /* 0x10: MATCH_ACTIVE 29, MATCH_ENA 28, YEAR/MONTH/DAY_ENA 26..24,
+                                   YEAR 23:12, MONTH 11:8, DAY 4:0 */
+    io_rw_32 IRQ_SETUP_1;       /* 0x14: DOTW/HOUR/MIN/SEC_ENA 31..28, DOTW 26:24, HOUR 20:16,
+                                   MIN 13:8, SEC 5:0 */
+    io_ro_32 RTC_1;             /* 0x18: YEAR 23:12, MONTH 11:8, DAY 4:0 (latched by reading RTC_0) */
+    io_ro_32 RTC_0;             /* 0x1c: DOTW 26:24, HOUR 20:16, MIN 13:8, SEC 5:0; read first */
+    io_ro_32 INTR;              /* 0x20: RTC bit 0 */
+    io_rw_32 INTE, INTF;        /* 0x24, 0x28 */
+    io_ro_32 INTS;              /* 0x2c */
+} rtc_hw_t;
+#define RTC ((rtc_hw_t *)RTC_BASE)
+#define RTC_CTRL_FORCE_NOTLEAP (1u << 8)
+#define RTC_CTRL_LOAD          (1u << 4)
+#define RTC_CTRL_ACTIVE        (1u << 1)
+#define RTC_CTRL_ENABLE        (1u << 0)
+#define RTC_IRQ0_MATCH_ACTIVE  (1u << 29)
+#define RTC_IRQ0_MATCH_ENA     (1u << 28)
+#define RTC_IRQ0_YEAR_ENA      (1u << 26)
+#define RTC_IRQ0_MONTH_ENA     (1u << 25)
+#define RTC_IRQ0_DAY_ENA       (1u << 24)
+#define RTC_IRQ1_DOTW_ENA      (1u << 31)
+#define RTC_IRQ1_HOUR_ENA      (1u << 30)
+#define RTC_IRQ1_MIN_ENA       (1u << 29)
+#define RTC_IRQ1_SEC_ENA       (1u << 28)
+#define RTC_DATE(y, m, d)      ((uint32_t)(y) << 12 | (uint32_t)(m) << 8 | (uint32_t)(d))
+#define RTC_TIME(w, h, mi, s)  ((uint32_t)(w) << 24 | (uint32_t)(h) << 16 | (uint32_t)(mi) << 8 | (uint32_t)(s))
+#define RTC_CLK_HZ             46875u   /* clk_rtc from pll_usb 48 MHz / 1024, as the SDK sets it */
+
 /* ---- XIP control and SSI ---------------------------------------------------------------- */
 typedef struct {
     io_rw_32 CTRL;              /* 0x00: EN bit0, ERR_BADWRITE bit1, POWER_DOWN bit3 */
@@ -407,6 +483,10 @@ typedef struct {
 #define NVIC_ICER   REG32(0xe000e180u)
 #define NVIC_ISPR   REG32(0xe000e200u)
 #define NVIC_ICPR   REG32(0xe000e280u)
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_TICKINT   (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2)    /* 1 = processor clock */
+#define SYST_CSR_COUNTFLAG (1u << 16)
 #define NVIC_IPR(n) REG32(0xe000e400u + 4u * (n))    /* 4 IRQs per word, top 2 bits of each byte */
 #define SCB_CPUID   REG32(0xe000ed00u)
 #define SCB_ICSR    REG32(0xe000ed04u)

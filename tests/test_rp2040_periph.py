@@ -1,0 +1,179 @@
+"""The emulated RP2040 peripheral blocks, exercised by the project's own bare-metal programs
+(firmware/rp2040/tests/periph_*.c, built by `make firmware`) on the pico board.
+
+Each program prints one named `PASS`/`FAIL` line per behaviour (with got/want on failure) and
+exits by semihosting with 0 only when every check passed. The tests here run them, report the
+failing checks by name, and read back from the Python side what the program left behind
+(pins, reset events and their board times, board time skipped while sleeping).
+
+No test depends on exact instruction counts: board-time checks allow a few microseconds.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from boardemu.emulator import events as ev
+from boardemu.emulator.machine import Machine
+
+from conftest import firmware
+
+HZ = 125_000_000
+
+
+class Run:
+    """One program on a fresh pico board; every event (except console bytes) recorded."""
+
+    def __init__(self, name: str, host_cfg: tuple[int, ...] | None = None):
+        self.m = m = Machine("pico", firmware("rp2040", name))
+        self.events: list = []
+        self.out = ""
+        m.events.subscribe(None, self._on_event)
+        if host_cfg is not None:                 # the program's .noinit host_cfg, before it runs
+            addr = m.symbol("host_cfg")
+            assert addr is not None, f"{name} has no host_cfg"
+            m.write_memory(addr, b"".join(v.to_bytes(4, "little") for v in host_cfg))
+
+    def _on_event(self, e):
+        if e.kind != ev.CONSOLE:
+            self.events.append(e)
+
+    def run(self, for_s: float, **kw):
+        reason = self.m.run(for_s=for_s, **kw)
+        self.out += self.m.semihost.read().decode(errors="replace")
+        return reason
+
+    def lines(self, kind: str) -> list[str]:
+        return [ln[len(kind) + 1:] for ln in self.out.splitlines() if ln.startswith(kind + " ")]
+
+    def info(self, name: str) -> int:
+        for ln in self.lines("INFO"):
+            if ln.startswith(name + " "):
+                v = ln[len(name) + 1:]
+                return int(v, 16) if v.startswith("0x") else int(v)
+        raise AssertionError(f"no INFO {name!r} in the output")
+
+    def assert_passed(self, *required: str, min_checks: int = 1):
+        """Exit 0, no FAIL line, a DONE line, and the named checks among the PASS lines."""
+        m = self.m
+        fails = self.lines("FAIL")
+        assert not fails, "failing checks:\n  " + "\n  ".join(fails) + f"\n--- output ---\n{self.out}"
+        assert m.fault is None, f"fault: {m.fault}"
+        assert m.halted == "exit" and m.exit_status == 0, f"halted {m.halted!r} status {m.exit_status}\n{self.out}"
+        done = re.search(r"DONE (\d+) passed, 0 failed", self.out)
+        assert done, self.out
+        passed = set(self.lines("PASS"))
+        assert int(done.group(1)) >= len(passed) >= min_checks, self.out
+        missing = [r for r in required if r not in passed]
+        assert not missing, f"checks not run: {missing}\n{self.out}"
+
+
+# ---- TIMER -------------------------------------------------------------------------------------
+def test_timer():
+    r = Run("periph_timer")
+    r.run(for_s=6000)          # the past-alarm check sleeps 2^32 us (71.6 min) of board time
+    r.assert_passed(
+        "timer rate 1 MHz at clk_sys 125 MHz (+-1%)",
+        "TIMEHR latched by the TIMELR read (not the live high word)",
+        "alarms fire in time order (1, 3, 2, 0), one IRQ each",
+        "writing 1 to INTR bit 0 clears only bit 0",
+        "forced IRQ taken once",
+        "alarm 50 ms ahead fires on time while sleeping in WFI",
+        "3 s alarm fires on time after a second jump",
+        "past alarm fires when the low word comes round",
+        "... 2^32 us later (high word + 1)",
+        "paused counter does not move",
+        "counter restarts from 0 after a block reset",
+        min_checks=60)
+    m = r.m
+    # the past alarm really waited for the 32-bit wrap: 2^32 us of board time went by ...
+    assert 4294.97 < m.time_s < 4300, m.time_s
+    # ... while the core slept: far fewer instructions than cycles (idle time is skipped)
+    assert m.instructions < m.time_s * HZ / 10_000, (m.instructions, m.time_s)
+    assert r.info("TIMERAWL just after the block reset") < 100
+    assert 247_500 < r.info("systick cycles per 2000 us") < 252_500
+
+
+# ---- WATCHDOG ----------------------------------------------------------------------------------
+def test_watchdog_timeout_and_trigger():
+    r = Run("periph_watchdog")
+    console = []
+    r.m.events.subscribe(ev.CONSOLE, console.append)
+    r.run(for_s=1)
+    r.assert_passed(
+        "CTRL.TIME counts down twice per us",
+        "clearing ENABLE freezes CTRL.TIME",
+        "reloading LOAD (kicking) keeps the watchdog from expiring",
+        "REASON = TIMER after a timeout reset",
+        "SCRATCH0-7 kept across the timeout reset",
+        "TIMER restarted from 0 by the chip reset",
+        "REASON = FORCE after CTRL.TRIGGER",
+        "SCRATCH0-7 kept across the forced reset",
+        "three boots",
+        min_checks=20)
+    assert 1990 <= r.info("watchdog ticks in 1000 us") <= 2010
+    assert r.out.count("periph_watchdog boot") == 3
+    resets = [e for e in r.events if e.kind == ev.RESET]
+    assert [e.data["cause"] for e in resets] == ["watchdog-timer", "watchdog-force"]
+    # the timeout reset did not come early (LOAD / 2 us = 5000 us after arming; its exact
+    # timing: test_watchdog_timeout_timing), the forced one at once
+    armed_ns = _time_of_output(console, "WATCHDOG TIMEOUT ARMED")
+    assert resets[0].time_ns - armed_ns >= 4_990_000
+    trig_ns = _time_of_output(console, "WATCHDOG TRIGGER")
+    assert 0 <= resets[1].time_ns - trig_ns < 20_000
+    # the board keeps what survives a watchdog reset; a power-on (API) reset clears it, and the
+    # program then passes again from its first stage
+    wd = r.m.peripherals["watchdog"]
+    assert wd.reason == 2
+    r.m.reset()
+    assert wd.reason == 0 and wd.scratch == [0] * 8
+    r.out = ""
+    r.run(for_s=1)
+    r.assert_passed("REASON 0 after power-on", "SCRATCH0-7 read 0 after power-on", "three boots")
+
+
+def _time_of_output(console_events, text: str) -> int:
+    seen = ""
+    for e in console_events:
+        seen += _event_text(e)
+        if text in seen:
+            return e.time_ns
+    raise AssertionError(f"{text!r} never printed")
+
+
+def _event_text(e) -> str:
+    d = e.data.get("data", b"")
+    return d.decode(errors="replace") if isinstance(d, (bytes, bytearray)) else str(d)
+
+
+RESET_AFTER_EVENT_BUG = (
+    "emulator/machine.py run() checks _reset_request before clock.fire_due(): a reset requested "
+    "by a scheduled event (the watchdog timeout) is taken only after the next burst (up to "
+    "quantum = 200k instructions, 1.6 ms late) or, while the core sleeps in WFI, after time jumps "
+    "to the next deadline or the run limit ('deadlock' halt when there is none)")
+
+
+@pytest.mark.xfail(strict=True, reason=RESET_AFTER_EVENT_BUG)
+def test_watchdog_timeout_timing():
+    """The timeout reset comes LOAD / 2 us after the program enabled the watchdog."""
+    r = Run("periph_watchdog")
+    console = []
+    r.m.events.subscribe(ev.CONSOLE, console.append)
+    r.run(for_s=1)
+    resets = [e for e in r.events if e.kind == ev.RESET]
+    armed_ns = _time_of_output(console, "WATCHDOG TIMEOUT ARMED")
+    delay_us = (resets[0].time_ns - armed_ns) / 1000
+    assert 4990 <= delay_us <= 5010, delay_us
+
+
+@pytest.mark.xfail(strict=True, reason=RESET_AFTER_EVENT_BUG)
+def test_watchdog_timeout_while_sleeping():
+    """The same program waiting for the timeout in WFI: board time skips to the expiry and the
+    watchdog must still reset the chip then."""
+    r = Run("periph_watchdog", host_cfg=(0x4057C0DE, 1))
+    r.run(for_s=1)
+    resets = [e for e in r.events if e.kind == ev.RESET]
+    assert resets and resets[0].data["cause"] == "watchdog-timer", (r.m.halted, r.out[-300:])
+    assert resets[0].time_ns < 50_000_000, resets[0].time_ns
+    r.assert_passed("REASON = TIMER after a timeout reset", "REASON = FORCE after CTRL.TRIGGER")
