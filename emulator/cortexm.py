@@ -6,10 +6,23 @@ return (stacking on MSP/PSP, EXC_RETURN, tail-chaining, late preemption between 
 SVC, PendSV, SysTick, HardFault escalation and lockup, WFI/WFE/SEV with the event register,
 and ARM semihosting (``bkpt 0xab``).
 
-The CPU runs in counted bursts (``emu_start(count=n)``). unicorn keeps an exact executed
-instruction counter for counted runs; we read it through ctypes (its offset in unicorn's
-engine struct is found once by calibration), so virtual time is exact even when a burst
-stops early, and peripherals read exact time from inside MMIO callbacks.
+The CPU runs in counted bursts of a given instruction budget. Two ways to count:
+
+* block counting (the normal path): a native hook (``blockcount.c``, compiled on first use,
+  see ``native.py``) runs once per translated block, before the block, adds the block's
+  instruction count and ends the burst before the first block that starts at or past the
+  budget. A burst may so run a few instructions past its budget (to the end of a block);
+  time stays deterministic and is charged exactly for what ran. A stop requested from an MMIO
+  callback (an interrupt became pending) takes effect at the next block boundary; blocks end
+  at every branch, exception return, CPS/MSR and WFI, so this is at most a few instructions.
+* exact counting (``run_burst(n, exact=True)``, used for single steps and while debugger
+  breakpoints are set, and as the fallback when no C compiler is available): unicorn's own
+  counted mode (``emu_start(count=n)``), which calls a hook helper on every instruction (about
+  5x slower). We read its executed-instruction counter through ctypes (its offset in
+  unicorn's engine struct is found once by calibration).
+
+Either way peripherals read the instructions executed so far from inside MMIO callbacks
+(``Clock.inflight``), so time read mid-burst is exact to the block.
 """
 from __future__ import annotations
 
@@ -107,6 +120,81 @@ def counter_offset() -> int | None:
         except Exception:          # pragma: no cover - depends on the unicorn build
             _COUNTER_OFFSET = None
     return _COUNTER_OFFSET
+
+
+# ---------------------------------------------------------------------------------------
+# native block counter (blockcount.c)
+class _CounterState(ctypes.Structure):
+    _fields_ = [("mem_read", ctypes.c_void_p), ("emu_stop", ctypes.c_void_p),
+                ("executed", ctypes.c_uint64), ("budget", ctypes.c_uint64),
+                ("budget_stop", ctypes.c_uint32), ("misses", ctypes.c_uint32),
+                ("notify", ctypes.c_void_p), ("nsites", ctypes.c_uint32), ("pad", ctypes.c_uint32),
+                ("sites", ctypes.c_uint64 * 1024), ("filter", ctypes.c_uint8 * 1024),
+                ("cache", ctypes.c_uint8 * (16 * 8192))]
+
+_NOTIFY = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
+
+
+_NO_BUDGET = 1 << 62
+
+
+class BlockCounter:
+    """The native per-block instruction counter hooked into one unicorn engine."""
+
+    def __init__(self, uc, lib):
+        from unicorn.unicorn_py3.unicorn import uclib
+        self.uc = uc
+        self._uclib = uclib
+        self.lib = lib
+        st = self.state = _CounterState()
+        st.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p)
+        st.emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p)
+        st.budget = _NO_BUDGET
+        lib.be_block_forget(ctypes.byref(st))
+        self._fn = ctypes.cast(lib.be_block_hook, ctypes.c_void_p)
+        self._handle = None
+        self.hook()
+
+    def hook(self):
+        """(Re)register the hook at the end of the block-hook list: other block hooks (CPSIE
+        sites) run before it, so a stop they request ends the burst before the block."""
+        lib, uch = self._uclib, self.uc._uch
+        if self._handle is not None:
+            lib.uc_hook_del(uch, ctypes.c_size_t(self._handle))
+        h = ctypes.c_size_t()
+        err = lib.uc_hook_add(uch, ctypes.byref(h), ctypes.c_int(UC_HOOK_BLOCK), self._fn,
+                              ctypes.c_void_p(ctypes.addressof(self.state)), ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err:
+            raise UcError(err)
+        self._handle = h.value
+
+    def forget(self):
+        self.lib.be_block_forget(ctypes.byref(self.state))
+
+    def watch(self, addrs, fn) -> bool:
+        """Call ``fn(addr)`` before any block starting at one of ``addrs`` runs. False if
+        there are too many sites."""
+        addrs = sorted(set(addrs))
+        if len(addrs) > len(self.state.sites):
+            return False
+        self._notify = _NOTIFY(fn)                  # keep the thunk alive
+        self.state.notify = ctypes.cast(self._notify, ctypes.c_void_p)
+        arr = (ctypes.c_uint64 * max(1, len(addrs)))(*addrs)
+        self.lib.be_block_sites(ctypes.byref(self.state), arr, len(addrs))
+        return True
+
+
+def _block_counter_lib():
+    from pathlib import Path
+
+    from . import native
+    lib = native.load(Path(__file__).with_name("blockcount.c"))
+    if lib is not None:
+        lib.be_block_forget.argtypes = [ctypes.c_void_p]
+        lib.be_block_forget.restype = None
+        lib.be_block_sites.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32]
+        lib.be_block_sites.restype = ctypes.c_uint32
+    return lib
 
 
 # ---------------------------------------------------------------------------------------
@@ -258,6 +346,10 @@ class CortexM:
         else:
             self._ctr = self._cnt = None
         self.exact_time = self._ctr is not None
+        lib = _block_counter_lib()
+        self.blocks = BlockCounter(uc, lib) if lib is not None else None
+        self._exact_mode = None         # which counting the translated code was made for
+        self._breakpoints = 0           # debugger breakpoints set: count exactly while any
 
         self.nexc = 16 + num_irqs
         R = A
@@ -322,11 +414,21 @@ class CortexM:
             return
         for addr in sev:
             self.uc.hook_add(UC_HOOK_CODE, self._on_sev, None, addr, addr)
+        if self.blocks is not None and self.blocks.watch(unmask, self._on_unmask_site):
+            return                      # the native counter watches the unmask sites
         for addr in unmask:
             self.uc.hook_add(UC_HOOK_BLOCK, self._on_unmask, None, addr, addr)
+        if self.blocks is not None and unmask:
+            self.blocks.hook()          # keep the counter last in the block-hook list
 
     def _on_sev(self, uc, addr, size, _ud):
         self.event = True
+
+    def _on_unmask_site(self, addr):
+        try:
+            self._on_unmask(None, addr, 0, None)
+        except Exception as e:             # a ctypes callback must not raise
+            self.events.emit(ev.WARNING, message=f"unmask site 0x{addr:08x}: {e}")
 
     def _on_unmask(self, uc, addr, size, _ud):
         # runs at the start of the block after the unmasking instruction, before its first
@@ -389,14 +491,24 @@ class CortexM:
         leave PC on the access and replay it when resumed.)"""
         if self.in_burst and not self._stop_requested:
             self._stop_requested = True
-            if self._cnt is not None:
+            if not self._exact_mode:
+                self.blocks.state.budget = 0
+            elif self._cnt is not None:
                 self._cnt.value = self._ctr.value
             else:
                 self.uc.emu_stop()
 
     def on_schedule(self, when: int):
         if self.in_burst and when < self.burst_end:
-            self.request_stop()
+            if not self._exact_mode:
+                # block counting: shorten the burst to end at the new deadline
+                st = self.blocks.state
+                left = when - self.clock.cycles
+                if left < st.budget:
+                    st.budget = max(left, 0)
+                self.burst_end = when
+            else:
+                self.request_stop()
 
     # -- debugger breakpoints -----------------------------------------------------------------
     def add_breakpoint(self, addr: int, fn):
@@ -413,12 +525,14 @@ class CortexM:
 
         h = self.uc.hook_add(UC_HOOK_CODE, hook, None, addr, addr)
         self.uc.ctl_remove_cache(addr, addr + 4)    # code translated before the hook existed
+        self._breakpoints += 1
         return h
 
     def remove_breakpoint(self, handle, addr: int):
         addr &= ~1
         self.uc.hook_del(handle)
         self.uc.ctl_remove_cache(addr, addr + 4)    # drop the hook call from translated code
+        self._breakpoints = max(0, self._breakpoints - 1)
 
     def stop_before_insn(self):
         """From a code hook: end the burst BEFORE the hooked instruction. ``emu_stop`` there
@@ -788,8 +902,17 @@ class CortexM:
         self.last_bad_store = (address, size, value) if access == UC_MEM_WRITE_PROT else None
         return False
 
-    def run_burst(self, budget: int) -> int:
-        """Execute up to ``budget`` instructions. Returns how many ran."""
+    def run_burst(self, budget: int, exact: bool = False) -> int:
+        """Execute about ``budget`` instructions (exactly ``budget`` at most with ``exact``;
+        block counting may finish the block it is in). Returns how many ran."""
+        exact = exact or self.blocks is None or self._breakpoints > 0
+        if exact != self._exact_mode:
+            # unicorn adds its per-instruction count hook without retranslating: drop the
+            # translated code whenever the counting method changes
+            self.uc.ctl_flush_tb()
+            self._exact_mode = exact
+        if not exact:
+            return self._run_blocks(budget)
         uc = self.uc
         start = self.clock.cycles
         self.burst_end = start + budget
@@ -819,6 +942,35 @@ class CortexM:
             if executed and self._insn_before(pc) == 0xBF30:    # WFI
                 self.sleeping = "wfi"
         return executed
+
+    def _run_blocks(self, budget: int) -> int:
+        st = self.blocks.state
+        st.executed = 0
+        st.budget = budget
+        st.budget_stop = 0
+        self.burst_end = self.clock.cycles + budget
+        self._stop_requested = False
+        self.clock.inflight = self._inflight_blocks
+        self.in_burst = True
+        err = None
+        try:
+            self.uc.emu_start(self.pc | 1, 0xFFFFFFFF)
+        except UcError as e:
+            err = e
+        finally:
+            self.in_burst = False
+            self.clock.inflight = _zero
+        executed = st.executed
+        st.budget = _NO_BUDGET
+        if err is not None:
+            self._burst_error(err)
+        elif not st.budget_stop and executed:
+            if self._insn_before(self.pc) == 0xBF30:            # WFI
+                self.sleeping = "wfi"
+        return executed
+
+    def _inflight_blocks(self):
+        return self.blocks.state.executed
 
     def _store_to_rom(self, pc) -> bool:
         """A store to read-only memory that the bus hands to a model (a flash controller

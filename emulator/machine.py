@@ -365,7 +365,7 @@ class Machine:
                     self._on_lockup()
                     break
             try:
-                k = self.cpu.run_burst(1)
+                k = self.cpu.run_burst(1, exact=True)
             except Halt:
                 self._on_lockup()
                 break
