@@ -177,3 +177,58 @@ def test_watchdog_timeout_while_sleeping():
     assert resets and resets[0].data["cause"] == "watchdog-timer", (r.m.halted, r.out[-300:])
     assert resets[0].time_ns < 50_000_000, resets[0].time_ns
     r.assert_passed("REASON = TIMER after a timeout reset", "REASON = FORCE after CTRL.TRIGGER")
+
+
+# ---- SIO, IO_BANK0, PADS_BANK0 -----------------------------------------------------------------
+HOST_MAGIC = 0x4057C0DE
+
+
+def test_sio_gpio_divider_spinlocks():
+    r = Run("periph_sio", host_cfg=(HOST_MAGIC, 0))
+    m = r.m
+    gp6 = []
+    m.events.subscribe(ev.PIN, lambda e: gp6.append((e.data["level"], e.data["driver"]))
+                       if e.data["id"] == "GPIO6" else None)
+    m.pin("GP10").drive(1)             # the program checks it sees these over its own pulls
+    m.pin("GP11").drive(0)
+    r.run(for_s=1)
+    r.assert_passed(
+        "CPUID = 0 on core 0",
+        "GPIO_OUT_XOR toggles bits",
+        "GPIO_IN reflects the driven outputs",
+        "pull-up: undriven pin reads 1",
+        "input disabled (IE 0): reads 0",
+        "pad OD: pin undriven, pull-down wins",
+        "INOVER invert: pin 1 reads 0",
+        "host drives GP10 high (over pull-down), GP11 low (over pull-up)",
+        "chip output 0 wins over the host's drive",
+        "rising edge on GP5 raises IO_IRQ_BANK0",
+        "unsigned divide = libgcc on every operand pair",
+        "signed divide = libgcc (truncating, remainder sign of dividend)",
+        "divide by zero: quotient -1 / +1 / 0xffffffff, remainder = dividend",
+        "reading QUOTIENT clears DIRTY; READY",
+        "restored quotient (-1000 / 33 = -30)",
+        "second claim of lock 5 returns 0",
+        "reading an empty FIFO sets ROE",
+        min_checks=75)
+    assert r.info("divider operand pairs") > 9000
+    # what the program left on the pins, seen from the board side
+    assert m.pin("GP25").level == 1 and m.pin("LED").level == 1
+    assert m.pin("GP3").level == 0 and m.pin("GP3").chip_oe
+    assert m.pin("GP4").level == 1 and not m.pin("GP4").chip_oe           # pulled up, undriven
+    assert m.pin("GP10").level == 1 and not m.pin("GP10").chip_oe         # the host's drive again
+    assert gp6 == [(1, "chip"), (0, "chip"), (1, "chip"), (0, "chip"), (1, "chip")], gp6
+    assert m.part("led").lit
+    # the host drives GP4 low now: the program has finished, but the chip's input sees it
+    m.pin("GP4").drive(0)
+    assert m.peripherals["io_bank0"].levels >> 4 & 1 == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "peripherals/rp2040/sio.py: FIFO_ST ROE/WOF (and VLD) do not assert SIO_IRQ_PROC0 (IRQ 15); "
+    "the datasheet asserts the core's FIFO IRQ while any of them is set (the SDK's "
+    "multicore_fifo_clear_irq clears ROE/WOF for that reason)"))
+def test_sio_fifo_error_raises_irq():
+    r = Run("periph_sio")
+    r.run(for_s=1)
+    assert r.info("FIFO ROE pends SIO_IRQ_PROC0") == 1
