@@ -494,6 +494,14 @@ def parse_step(y: Y, index: int, path) -> Step:
 
 
 # -- the file -----------------------------------------------------------------------------------
+@dataclass
+class MpySource:
+    """An ``fs`` entry ``{file: x.py, mpy: true}``: compiled with the mpy-cross that matches the
+    board's firmware when the board is built (emulator/fsimage/mpy.py)."""
+    path: Path
+    line: int
+
+
 TOP_KEYS = ("name", "description", "board", "firmware", "timeout", "parts", "flash", "fs", "steps")
 
 
@@ -507,7 +515,7 @@ class Scenario:
     steps: list[Step]
     parts: dict = field(default_factory=dict)      # part -> {control: value}
     flash: Path | None = None
-    fs: dict | None = None                          # board path -> bytes
+    fs: dict | None = None                          # board path -> bytes or MpySource
     description: str = ""
     lines: dict = field(default_factory=dict)      # top-level key -> line
 
@@ -610,11 +618,24 @@ def load_scenario(path) -> Scenario:
             raise ScenarioError(shown, fy.line, f"fs: expected a mapping board-path -> content, got {_describe(fy)}")
         fs = {}
         for fname, vy in fy.value.items():
-            if vy.kind == "map" and set(vy.value) == {"file"}:
+            if vy.kind == "map" and "file" in vy.value and set(vy.value) <= {"file", "mpy"}:
                 src = _resolve(base, t_nonempty_str(vy.value["file"]))
                 if not src.is_file():
                     raise ScenarioError(shown, vy.line, f"fs.{fname}: no such file: {src}")
-                fs[fname] = src.read_bytes()
+                compile_mpy = False
+                if "mpy" in vy.value:
+                    my = vy.value["mpy"]
+                    if my.kind != "scalar" or not isinstance(my.value, bool):
+                        raise ScenarioError(shown, my.line, f"fs.{fname}: mpy: expected true or false, "
+                                                            f"got {_describe(my)}")
+                    compile_mpy = my.value
+                if compile_mpy and not fname.endswith(".mpy"):
+                    raise ScenarioError(shown, vy.line, f"fs.{fname}: mpy: true makes an .mpy file: "
+                                                        f"name it {fname.rsplit('.', 1)[0]}.mpy")
+                fs[fname] = MpySource(src, vy.line) if compile_mpy else src.read_bytes()
+            elif vy.kind == "map":
+                raise ScenarioError(shown, vy.line, f"fs.{fname}: expected text, {{file: PATH}} or "
+                                                    f"{{file: PATH.py, mpy: true}}")
             else:
                 try:
                     fs[fname] = t_str(vy).encode()

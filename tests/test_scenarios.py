@@ -33,6 +33,17 @@ MICROBIT_OK = (ROOT / "boards" / "microbit.toml").exists() and \
     Path("/usr/share/firmware-microbit-micropython/firmware.hex").exists()
 
 
+def _pico_ok():
+    from boardemu.emulator.board import load_board
+    from boardemu.emulator.machine import firmware_build_dir
+    from boardemu.firmware import cached_image
+    board = load_board("pico")
+    return cached_image(board) is not None and (firmware_build_dir() / board.get("chip.bootrom")).exists()
+
+
+PICO_OK = _pico_ok()            # the official RPI_PICO image is cached and the boot ROM built
+
+
 # -- test stand-ins (machine thread) ---------------------------------------------------------------
 class RawRepl:
     """MicroPython's REPL as the exec step uses it, on a board channel, answered with CPython."""
@@ -425,6 +436,21 @@ def test_expect_reset(env):
     assert failed(res, text=r"no reset within 5 ms \(resets seen: none\)")
 
 
+def test_expect_reset_cause_families(env):
+    """A cause names a reset kind exactly, or a family: 'watchdog' is watchdog-timer or -force."""
+    def hook(m):
+        standins()(m)
+        m.clock.after(m.clock.hz // 1000, m.request_reset, "watchdog-timer")
+    res = env.run("steps:\n  - expect-reset: {cause: watchdog, timeout: 5ms}\n", hook=hook)
+    assert res.status == "pass", res.report
+    res = env.run("steps:\n  - expect-reset: {cause: watchdog-timer, timeout: 5ms}\n", hook=hook)
+    assert res.status == "pass", res.report
+    res = env.run("steps:\n  - expect-reset: {cause: watchdog-force, timeout: 5ms}\n", hook=hook)
+    assert failed(res, text=r"no watchdog-force reset within 5 ms \(resets seen: watchdog-timer\)")
+    res = env.run("steps:\n  - expect-reset: {cause: watch, timeout: 5ms}\n", hook=hook)
+    assert failed(res, text=r"no watch reset")
+
+
 def test_expect_exit(env):
     res = env.run("steps:\n  - expect-exit: 3\n", hook=None, header=hello_header("exit3"))
     assert res.status == "pass", res.report
@@ -473,6 +499,61 @@ def test_missing_firmware_and_default_firmware(env, tmp_path):
     assert failed(res, "error", text="firmware: missing, and board mps2-test has no default firmware")
     res = env.run("steps:\n  - delay: 1ms\n", header="board: nosuchboard\nfirmware: idle.bin\n")
     assert failed(res, "error", text=r"s\.yaml:1: board: nosuchboard: unknown board")
+
+
+def test_official_firmware_not_cached_is_a_skip_for_pytest_and_an_error_for_the_runner(env, tmp_path,
+                                                                                      monkeypatch, pytester):
+    empty = tmp_path / "no-cache"
+    empty.mkdir()
+    monkeypatch.setenv("BOARDEMU_FIRMWARE_CACHE", str(empty))
+    res = env.run("steps:\n  - delay: 1ms\n", header="board: pico\n", hook=None)
+    assert failed(res, "error", text=r"s\.yaml:1: the official firmware of board pico is not cached: no official "
+                                     r"image in .*no-cache: run 'boardemu firmware get pico'")
+    assert res.missing_default_firmware
+    r = run_cli("scenario", "run", env.path / "s.yaml", timeout=60)
+    assert r.returncode == 2 and len(r.stderr.decode().strip().splitlines()) == 1, r.stderr.decode()
+    pytester.makefile(".yaml", pico="board: pico\nsteps:\n  - delay: 1ms\n")
+    r = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:benchmark", "-rs")
+    r.assert_outcomes(skipped=1)
+    r.stdout.fnmatch_lines(["*the official firmware of board pico is not cached*"])
+
+
+@pytest.mark.parametrize("fs, line, why", [
+    ("  m.mpy: {file: mod.py, mpy: yes please}\n", 4, r"fs\.m\.mpy: mpy: expected true or false, got str"),
+    ("  m.py: {file: mod.py, mpy: true}\n", 4, r"fs\.m\.py: mpy: true makes an \.mpy file: name it m\.mpy"),
+    ("  m.mpy: {file: gone.py, mpy: true}\n", 4, r"fs\.m\.mpy: no such file: .*gone\.py"),
+    ("  m.mpy: {file: mod.py, compile: true}\n", 4, r"fs\.m\.mpy: expected text, \{file: PATH\} or "
+                                                    r"\{file: PATH\.py, mpy: true\}"),
+])
+def test_fs_mpy_entries_are_validated(env, fs, line, why):
+    (env.path / "mod.py").write_text("X = 1\n")
+    res = env.run("steps:\n  - delay: 1ms\n", header=f"board: testboard.toml\nfirmware: idle.bin\nfs:\n{fs}")
+    assert failed(res, "error", text=rf"s\.yaml:{line}: {why}")
+
+
+def test_fs_mpy_entry_is_compiled_for_the_board(env):
+    (env.path / "mod.py").write_text("def f():\n    return 42\n")
+    sc = load_scenario(env.write("steps:\n  - delay: 1ms\n",
+                                 header="board: pico\nfs:\n  lib/mod.mpy: {file: mod.py, mpy: true}\n"))
+    from boardemu.scenarios.loader import MpySource
+    src = sc.fs["lib/mod.mpy"]
+    assert isinstance(src, MpySource) and src.path == env.path / "mod.py" and src.line == 3
+    if MICROBIT_OK:            # a firmware that imports no .mpy: a scenario error at the entry's line
+        res = env.run("steps:\n  - delay: 1ms\n", hook=None,
+                      header="board: microbit\nfs:\n  mod.mpy: {file: mod.py, mpy: true}\n")
+        assert failed(res, "error", text=r"s\.yaml:3: fs\.mod\.mpy: the firmware of board microbit cannot "
+                                         r"import \.mpy files")
+    if not PICO_OK:
+        pytest.skip("official RPI_PICO image not cached")
+    from boardemu.emulator.fsimage import FsError, mpy
+    try:
+        mpy.find_mpy_cross(mpy.MpyTarget(6, 2, "armv6m"))
+    except FsError:
+        pytest.skip("no mpy-cross for mpy v6")
+    res = env.run('steps:\n  - exec: {code: "import mod\\nprint(mod.f(), mod.__file__)", '
+                  'output: "42 /lib/mod.mpy"}\n  - expect-file: {path: lib/mod.mpy, regex: "^M\\x06"}\n',
+                  hook=None, header="board: pico\ntimeout: 5s\nfs:\n  lib/mod.mpy: {file: mod.py, mpy: true}\n")
+    assert res.status == "pass", res.report
 
 
 # -- the runner (CLI) ----------------------------------------------------------------------------
@@ -618,6 +699,8 @@ def test_runs_are_deterministic(env, tmp_path):
     examples = [EXAMPLES / "mps2_wfi_timer.yaml"]
     if MICROBIT_OK:
         examples.append(EXAMPLES / "microbit_button_display.yaml")     # MicroPython, display scanning
+    if PICO_OK:
+        examples.append(EXAMPLES / "pico_uart_echo.yaml")              # USB console and UART0 bytes
     for path, hook in (*((p, None) for p in examples),
                        (env.write('steps:\n  - exec: {code: "print(2)", output: "2"}\n  - delay: 300ms\n'), True)):
         a = once("a", path, standins() if hook else None)
@@ -633,8 +716,12 @@ def test_plugin_collects_and_runs_the_examples():
                         "-n", "2", "-W", "ignore"], capture_output=True, timeout=120, cwd=ROOT, env=env)
     out = r.stdout.decode()
     assert r.returncode == 0, out + r.stderr.decode()
-    n = len([p for p in EXAMPLES.glob("*.yaml")])
+    files = list(EXAMPLES.glob("*.yaml"))
+    pico = [p for p in files if p.name.startswith("pico_")]
+    n = len(files) - (0 if PICO_OK else len(pico))
     assert re.search(rf"\b{n} passed", out), out
+    if not PICO_OK:                  # the Pico examples need the official image: skipped, not failed
+        assert re.search(rf"\b{len(pico)} skipped", out), out
 
 
 def test_plugin_reports_failures_with_the_runner_report(pytester):
