@@ -232,3 +232,42 @@ def test_sio_fifo_error_raises_irq():
     r = Run("periph_sio")
     r.run(for_s=1)
     assert r.info("FIFO ROE pends SIO_IRQ_PROC0") == 1
+
+
+# ---- RESETS, PSM, aliases, narrow stores, CLOCKS/XOSC/PLL, RTC -------------------------------
+def test_system_blocks_and_rtc():
+    r = Run("periph_blocks")
+    r.run(for_s=30)
+    r.assert_passed(
+        "RESET_DONE = ~RESET at boot",
+        "RESET_DONE clear when held again",
+        "PADS_BANK0 reset restores pad 7 (0x56)",
+        "core 1 forced off: DONE bit clear",
+        "WATCHDOG SCRATCH0: XOR alias",
+        "PADS_BANK0 GPIO8: CLR/SET/XOR aliases",
+        "byte store replicated to all 4 lanes",
+        "half-word store replicated to both halves",
+        "byte store through the SET alias sets the replicated bits",
+        "XOSC STABLE after enable",
+        "PLL_SYS LOCK (12 MHz x 125 / 6 / 2)",
+        "clk_sys SELECTED follows SRC = aux (PLL_SYS)",
+        "FC0 clk_sys = 125000 kHz",
+        "FC0 clk_rtc = 46.875 kHz (48 MHz / 1024)",
+        "FC0_STATUS DONE and PASS for every source (bit = FC0_SRC)",
+        "PLL_USB loses LOCK when its VCO is powered down",
+        "leap day 2024-02-29",
+        "alarm 3 s after the load (+-1 ms, while sleeping)",
+        "2023-02-28 + 1 s = 2023-03-01",
+        "RTC_1 holds the date latched by the RTC_0 read",
+        "stopped RTC keeps its time",
+        min_checks=60)
+    m = r.m
+    # about 7.5 s of RTC waits, spent asleep
+    assert 7.4 < m.time_s < 7.7, m.time_s
+    assert m.instructions < 5_000_000, m.instructions
+    assert 2_999_000 <= r.info("us from load to RTC alarm") <= 3_001_000
+    # state left behind, read from the models
+    assert m.peripherals["pll_sys"].read_cs() >> 31 == 1
+    assert m.peripherals["clocks"].plain[0x3C] & 1 == 1            # clk_sys on its aux source
+    assert not m.peripherals["rtc"].read_ctrl() & 2                # RTC stopped
+    assert m.peripherals["resets"].read_reset_done() & (1 << 15)   # RTC out of reset

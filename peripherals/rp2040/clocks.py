@@ -4,14 +4,20 @@ Each generator has CTRL / DIV / SELECTED at 0xC * n: gpout0-3, ref (0x30), sys (
 usb, adc, rtc. clk_ref and clk_sys have glitchless muxes: SELECTED is one-hot of CTRL.SRC
 (the SDK polls it after switching); the others read 1. The core clock of the emulation is the
 board's ``clock_hz`` whatever the firmware programs (the SDK tracks frequencies in software);
-the frequency counter FC0 reports the frequency the firmware configured where it can be known.
+the frequency counter FC0 reports the frequency the firmware configured: XOSC 12 MHz when
+enabled, ROSC its nominal 6.5 MHz, the PLLs from REFDIV/FBDIV/POSTDIV while powered, and each
+generator from its source select and divider. FC0_SRC codes (datasheet): 1 pll_sys, 2 pll_usb,
+3/4 rosc, 5 xosc, 6/7 gpin, 8 clk_ref, 9 clk_sys, 0xa clk_peri, 0xb clk_usb, 0xc clk_adc,
+0xd clk_rtc. FC0_STATUS: DONE, and PASS or FAIL (with SLOW/FAST) against FC0_MIN/MAX_KHZ.
 """
 from __future__ import annotations
 
 from ._base import RpPeripheral
 
 N_CLOCKS = 10
-REF, SYS = 4, 5
+REF, SYS, PERI, USB, ADC, RTC = 4, 5, 6, 7, 8, 9
+XOSC_HZ, ROSC_HZ = 12_000_000, 6_500_000
+ENABLE = 1 << 11
 
 
 class Clocks(RpPeripheral):
@@ -39,10 +45,6 @@ class Clocks(RpPeripheral):
         0xc4: ("ints", 0, 0),
     })
     del _i
-    # FC0_SRC values -> nominal kHz (the board's crystal is 12 MHz)
-    FC_KHZ = {0x01: 0, 0x02: 0, 0x03: 6500, 0x04: 6500, 0x05: 12000, 0x06: 0, 0x07: 0,
-              0x08: None, 0x09: 12000, 0x0a: None, 0x0b: None, 0x0c: 48000, 0x0d: 48000, 0x0e: 46}
-
     def __init__(self, machine, name, base, irqs=(), **config):
         super().__init__(machine, name, base, irqs=irqs, **config)
         for i in range(N_CLOCKS):
@@ -52,6 +54,7 @@ class Clocks(RpPeripheral):
         super().reset()
         self.fc_src = 0
         self.fc_result = 0
+        self.fc_status = 0
 
     def _selected_reader(self, i):
         def read_selected():
@@ -72,16 +75,75 @@ class Clocks(RpPeripheral):
 
     def write_fc0_src(self, v):
         self.fc_src = v & 0xFF
-        khz = self.FC_KHZ.get(self.fc_src)
-        if khz is None:          # clk_sys / clk_peri / clk_usb...: the emulated core clock
-            khz = self.machine.clock.hz // 1000 if self.fc_src in (0x08, 0x0b) else 48000
-        self.fc_result = khz << 5
+        hz = self._source_hz(self.fc_src) if self.fc_src else 0
+        self.fc_result = hz * 32 // 1000                  # KHZ 29:5, FRAC 4:0
+        khz = hz // 1000
+        lo, hi = self.plain[0x84], self.plain[0x88]
+        if not self.fc_src:
+            self.fc_status = 0
+        elif lo <= khz <= hi:
+            self.fc_status = 1 << 4 | 1                    # DONE, PASS
+        else:
+            self.fc_status = 1 << 4 | 1 << 16 | (1 << 20 if khz < lo else 1 << 24)   # FAIL, SLOW/FAST
 
     def read_fc0_src(self):
         return self.fc_src
 
     def read_fc0_status(self):
-        return 1 << 4 if self.fc_src else 0             # DONE
+        return self.fc_status
+
+    # -- configured frequencies (Hz) -----------------------------------------------------------
+    def _xosc_hz(self):
+        x = self.machine.peripherals.get("xosc")
+        return XOSC_HZ if x is None or x.read_status() & (1 << 12) else 0
+
+    def _pll_hz(self, name):
+        p = self.machine.peripherals.get(name)
+        if p is None:
+            return 0
+        pwr, fb, prim = p.plain[0x04], p.plain[0x08], p.plain[0x0c]
+        ref = self._xosc_hz() // max(1, p.cs & 0x3F)
+        if p.cs & (1 << 8):                               # BYPASS: the reference itself
+            return ref
+        if pwr & 0x29 or fb < 16:                         # PD, VCOPD or POSTDIVPD
+            return 0
+        pd1, pd2 = (prim >> 16) & 7, (prim >> 12) & 7
+        return ref * fb // max(1, pd1 * pd2)
+
+    def _divided(self, i, hz):
+        div = self.plain[0xC * i + 4]
+        return hz * 256 // div if div else 0
+
+    def _gen_hz(self, i):
+        ctrl = self.plain[0xC * i]
+        aux = (ctrl >> 5) & 7
+        if i == REF:
+            src = ctrl & 3
+            hz = (ROSC_HZ if src == 0 else XOSC_HZ if src == 2 and self._xosc_hz()
+                  else self._pll_hz("pll_usb") if src == 1 and aux == 0 else 0)
+            return self._divided(i, hz)
+        if i == SYS:
+            if not ctrl & 1:
+                hz = self._gen_hz(REF)
+            else:
+                hz = {0: self._pll_hz("pll_sys"), 1: self._pll_hz("pll_usb"), 2: ROSC_HZ,
+                      3: self._xosc_hz()}.get(aux, 0)
+            return self._divided(i, hz)
+        if not ctrl & ENABLE:
+            return 0
+        if i == PERI:
+            return {0: self._gen_hz(SYS), 1: self._pll_hz("pll_sys"), 2: self._pll_hz("pll_usb"),
+                    3: ROSC_HZ, 4: self._xosc_hz()}.get(aux, 0)
+        hz = {0: self._pll_hz("pll_usb"), 1: self._pll_hz("pll_sys"), 2: ROSC_HZ,
+              3: self._xosc_hz()}.get(aux, 0)              # usb, adc, rtc
+        return self._divided(i, hz)
+
+    def _source_hz(self, src):
+        return {1: lambda: self._pll_hz("pll_sys"), 2: lambda: self._pll_hz("pll_usb"),
+                3: lambda: ROSC_HZ, 4: lambda: ROSC_HZ, 5: self._xosc_hz,
+                8: lambda: self._gen_hz(REF), 9: lambda: self._gen_hz(SYS),
+                10: lambda: self._gen_hz(PERI), 11: lambda: self._gen_hz(USB),
+                12: lambda: self._gen_hz(ADC), 13: lambda: self._gen_hz(RTC)}.get(src, lambda: 0)()
 
     def read_fc0_result(self):
         return self.fc_result

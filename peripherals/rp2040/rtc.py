@@ -3,7 +3,8 @@ date/time match alarm.
 
 SETUP_0/SETUP_1 hold a date-time that CTRL.LOAD copies into the counter; with CTRL.ENABLE the
 clock runs (CTRL.ACTIVE follows ENABLE at once) at clk_rtc / (CLKDIV_M1 + 1), 1 Hz with the
-SDK's divider. RTC_1 / RTC_0 read the current date and time. DOTW is kept as loaded and
+SDK's divider. RTC_0 reads the current time of day and latches the date that RTC_1 then reads
+(datasheet: read RTC_0 before RTC_1), so the pair is consistent across midnight. DOTW is kept as loaded and
 advances mod 7 at midnight (MicroPython counts Monday as 0; the RTC does not care).
 
 Alarm: IRQ_SETUP_0/1 select which fields must match (year, month, day, day of week, hour,
@@ -45,6 +46,7 @@ class Rtc(RpPeripheral):
         self.base_dotw = 0
         self.base_cycle = 0
         self.frozen_s = 0                      # seconds counted while stopped
+        self.latched_1 = 0                     # RTC_1 as latched by the last RTC_0 read
 
     # -- time ------------------------------------------------------------------------------------
     def _period_cycles(self):
@@ -86,11 +88,11 @@ class Rtc(RpPeripheral):
         self._schedule()
 
     def read_rtc_1(self):
-        t, _ = self._now()
-        return (t.year << 12) | (t.month << 8) | t.day
+        return self.latched_1
 
     def read_rtc_0(self):
         t, dotw = self._now()
+        self.latched_1 = (t.year << 12) | (t.month << 8) | t.day
         return (dotw << 24) | (t.hour << 16) | (t.minute << 8) | t.second
 
     # -- alarm -------------------------------------------------------------------------------------
