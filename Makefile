@@ -1,7 +1,7 @@
 # boardemu — see README.md. `make setup` once on a fresh machine, then `make test`.
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi \
+APT_PACKAGES := gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi \
                 firmware-microbit-micropython qemu-system-arm gdb-multiarch make
 JOBS ?= 2
 
@@ -16,6 +16,7 @@ apt:
 python:
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -e '.[dev]'
+	$(PYTHON) -m boardemu.emulator.native
 
 firmware:
 	$(MAKE) -C firmware

@@ -110,7 +110,11 @@ class Bus:
                 raise ValueError(f"peripheral {p.name} at 0x{p.base:08x} overlaps {other.name} at 0x{b:08x}")
         if p.base % PAGE:
             raise ValueError(f"peripheral {p.name} base 0x{p.base:08x} is not 4 KiB aligned")
-        self.uc.mmio_map(p.base, size, p.mmio_read, None, p.mmio_write, None)
+        fast = p.native_mmio()
+        if fast is not None:
+            _mmio_map_native(self.uc, p.base, size, *fast)
+        else:
+            self.uc.mmio_map(p.base, size, p.mmio_read, None, p.mmio_write, None)
         self._mmio_ranges.append((p.base, size, p))
         self.peripherals.append(p)
 
@@ -148,6 +152,14 @@ class Bus:
         if addr not in self._warned:
             self._warned.add(addr)
             self.events.emit(ev.WARNING, message=f"unmapped {what} at 0x{addr:08x} (read as zero / ignored)")
+
+
+def _mmio_map_native(uc, base, size, read_fn, write_fn, user):
+    from unicorn.unicorn_py3.unicorn import uclib
+    err = uclib.uc_mmio_map(uc._uch, ctypes.c_uint64(base), ctypes.c_size_t(size), read_fn,
+                            ctypes.c_void_p(user), write_fn, ctypes.c_void_p(user))
+    if err:
+        raise UcError(err)
 
 
 class LoadError(Exception):

@@ -184,6 +184,18 @@ class BlockCounter:
         return True
 
 
+def _native_wanted() -> bool:
+    from . import native
+    return native.enabled()
+
+
+def _block_counter_status() -> str:
+    from pathlib import Path
+
+    from . import native
+    return native.status(Path(__file__).with_name("blockcount.c"))
+
+
 def _block_counter_lib():
     from pathlib import Path
 
@@ -348,6 +360,9 @@ class CortexM:
         self.exact_time = self._ctr is not None
         lib = _block_counter_lib()
         self.blocks = BlockCounter(uc, lib) if lib is not None else None
+        if lib is None and _native_wanted():
+            self.events.emit(ev.WARNING, message="native instruction counter unavailable "
+                             f"({_block_counter_status()}): exact counting, about 3x slower")
         self._exact_mode = None         # which counting the translated code was made for
         self._breakpoints = 0           # debugger breakpoints set: count exactly while any
 

@@ -85,6 +85,12 @@ class Peripheral:
             value = (value & 0xFFFF) * 0x00010001
         self.reg_write(offset & ~3, value)
 
+    def native_mmio(self):
+        """A model with a native (C) fast path returns ``(read_fn, write_fn, user_ptr)``
+        (C function pointers with unicorn's MMIO callback signatures); None maps the model's
+        Python ``mmio_read``/``mmio_write``."""
+        return None
+
     # -- bus entry points (unicorn mmio callbacks; keep them short: they are hot) --------
     def mmio_read(self, uc, offset, size, _ud):
         if size == 4:

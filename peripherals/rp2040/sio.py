@@ -11,12 +11,34 @@ non-negative dividend and 1 for a negative one; remainder = dividend.
 
 Only core 0 runs: the FIFO to core 1 accepts writes (RDY) and never has data (VLD 0).
 
+Fast path: MicroPython touches CPUID and a spinlock on every allocation and the divider's five
+registers on every division (~100 accesses per line of a typical loop). When the native
+helper ``sio_fast.c`` can be built (see ``emulator/native.py``), the page is mapped with C
+callbacks that answer those registers directly and pass everything else to this model; the
+divider and spinlock state lives in one ``SioState`` struct shared by both sides.
 """
 from __future__ import annotations
 
+import ctypes
+from pathlib import Path
+
+from boardemu.emulator import native
 from boardemu.emulator.peripheral import Peripheral
 
 M32 = 0xFFFFFFFF
+_READ_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32)
+_WRITE_CB = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint64)
+
+
+class SioState(ctypes.Structure):
+    _fields_ = [("py_read", ctypes.c_void_p), ("py_write", ctypes.c_void_p),
+                ("dividend", ctypes.c_uint32), ("divisor", ctypes.c_uint32), ("quot", ctypes.c_uint32),
+                ("rem", ctypes.c_uint32), ("dirty", ctypes.c_uint32), ("locks", ctypes.c_uint32)]
+
+
+def _state_field(name):
+    return property(lambda self: getattr(self.st, name),
+                    lambda self, v: setattr(self.st, name, int(v) & M32))
 
 
 def _s32(v):
@@ -36,8 +58,16 @@ class Sio(Peripheral):
             0x060: "div_udividend", 0x064: "div_udivisor", 0x068: "div_sdividend",
             0x06c: "div_sdivisor", 0x070: "div_quotient", 0x074: "div_remainder", 0x078: "div_csr"}
 
+    dividend = _state_field("dividend")
+    divisor = _state_field("divisor")
+    quot = _state_field("quot")
+    rem = _state_field("rem")
+    dirty = _state_field("dirty")
+    locks = _state_field("locks")
+
     def __init__(self, machine, name, base, irqs=(), **config):
         self.gpio = None            # IO_BANK0 model, set when it is built
+        self.st = SioState()
         super().__init__(machine, name, base, irqs=irqs, **config)
         for i in range(32):
             self._rtab[0x100 + 4 * i] = self._lock_reader(1 << i)
@@ -55,7 +85,7 @@ class Sio(Peripheral):
         self.divisor = 0
         self.quot = 0
         self.rem = 0
-        self.dirty = False
+        self.dirty = 0
         gpio = getattr(self.machine, "rp_io_bank0", None)
         if gpio is not None:
             gpio.sio_changed()
@@ -181,7 +211,7 @@ class Sio(Peripheral):
             self.quot, self.rem = M32, n
         else:
             self.quot, self.rem = n // d, n % d
-        self.dirty = True
+        self.dirty = 1
 
     def _sdiv(self):
         n, d = _s32(self.dividend), _s32(self.divisor)
@@ -193,7 +223,7 @@ class Sio(Peripheral):
                 q = -q
             r = n - q * d
         self.quot, self.rem = q & M32, r & M32
-        self.dirty = True
+        self.dirty = 1
 
     def write_div_udividend(self, v):
         self.dividend = v
@@ -222,22 +252,36 @@ class Sio(Peripheral):
     read_div_sdivisor = read_div_udivisor
 
     def read_div_quotient(self):
-        self.dirty = False
+        self.dirty = 0
         return self.quot
 
     def write_div_quotient(self, v):
         self.quot = v & M32
-        self.dirty = True
+        self.dirty = 1
 
     def read_div_remainder(self):
         return self.rem
 
     def write_div_remainder(self, v):
         self.rem = v & M32
-        self.dirty = True
+        self.dirty = 1
 
     def read_div_csr(self):
         return 1 | (2 if self.dirty else 0)
+
+
+    # -- native fast path -------------------------------------------------------------------------
+    def native_mmio(self):
+        """(read fn, write fn, user pointer) for a C-mapped page, or None (pure Python)."""
+        lib = native.load(Path(__file__).with_name("sio_fast.c"))
+        if lib is None:
+            return None
+        self._py_read = _READ_CB(lambda off, size: self.mmio_read(None, off, size, None))
+        self._py_write = _WRITE_CB(lambda off, size, value: self.mmio_write(None, off, size, value, None))
+        self.st.py_read = ctypes.cast(self._py_read, ctypes.c_void_p)
+        self.st.py_write = ctypes.cast(self._py_write, ctypes.c_void_p)
+        return (ctypes.cast(lib.be_sio_read, ctypes.c_void_p), ctypes.cast(lib.be_sio_write, ctypes.c_void_p),
+                ctypes.addressof(self.st))
 
 
 MODEL = Sio
