@@ -270,7 +270,10 @@ class Machine:
                     self._drain_posted()
                 if self._reset_request:
                     self._do_reset(self._reset_request)
-                clock.fire_due()
+                if clock.fire_due() and self._reset_request:
+                    # a scheduled event (a watchdog timeout) asked for the reset: now, before
+                    # another burst runs or idle time is skipped
+                    self._do_reset(self._reset_request)
                 if self._halt_pending:
                     self._halt_pending = False
                     if self.halted:

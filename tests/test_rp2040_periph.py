@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from boardemu.emulator import events as ev
 from boardemu.emulator.machine import Machine
 
@@ -147,14 +145,6 @@ def _event_text(e) -> str:
     return d.decode(errors="replace") if isinstance(d, (bytes, bytearray)) else str(d)
 
 
-RESET_AFTER_EVENT_BUG = (
-    "emulator/machine.py run() checks _reset_request before clock.fire_due(): a reset requested "
-    "by a scheduled event (the watchdog timeout) is taken only after the next burst (up to "
-    "quantum = 200k instructions, 1.6 ms late) or, while the core sleeps in WFI, after time jumps "
-    "to the next deadline or the run limit ('deadlock' halt when there is none)")
-
-
-@pytest.mark.xfail(strict=True, reason=RESET_AFTER_EVENT_BUG)
 def test_watchdog_timeout_timing():
     """The timeout reset comes LOAD / 2 us after the program enabled the watchdog."""
     r = Run("periph_watchdog")
@@ -167,7 +157,6 @@ def test_watchdog_timeout_timing():
     assert 4990 <= delay_us <= 5010, delay_us
 
 
-@pytest.mark.xfail(strict=True, reason=RESET_AFTER_EVENT_BUG)
 def test_watchdog_timeout_while_sleeping():
     """The same program waiting for the timeout in WFI: board time skips to the expiry and the
     watchdog must still reset the chip then."""
@@ -224,10 +213,6 @@ def test_sio_gpio_divider_spinlocks():
     assert m.peripherals["io_bank0"].levels >> 4 & 1 == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "peripherals/rp2040/sio.py: FIFO_ST ROE/WOF (and VLD) do not assert SIO_IRQ_PROC0 (IRQ 15); "
-    "the datasheet asserts the core's FIFO IRQ while any of them is set (the SDK's "
-    "multicore_fifo_clear_irq clears ROE/WOF for that reason)"))
 def test_sio_fifo_error_raises_irq():
     r = Run("periph_sio")
     r.run(for_s=1)

@@ -81,6 +81,8 @@ class Sio(Peripheral):
         self.hi_oe = 0
         self.locks = 0
         self.fifo_err = 0
+        if self.irqs:
+            self.irqs[0].set(False)
         self.dividend = 0
         self.divisor = 0
         self.quot = 0
@@ -179,13 +181,20 @@ class Sio(Peripheral):
 
     def write_fifo_st(self, v):
         self.fifo_err &= ~(v & 0xC)                    # WOF/ROE are write-1-to-clear
+        self._fifo_irq()
 
     def write_fifo_wr(self, v):
         pass
 
     def read_fifo_rd(self):
         self.fifo_err |= 0x8                           # ROE: read while empty
+        self._fifo_irq()
         return 0
+
+    def _fifo_irq(self):
+        # SIO_IRQ_PROC0 is asserted while VLD, WOF or ROE is set (VLD never is: no core 1)
+        if self.irqs:
+            self.irqs[0].set(bool(self.fifo_err))
 
     # -- spinlocks -------------------------------------------------------------------------------
     def read_spinlock_st(self):
