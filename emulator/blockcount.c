@@ -7,7 +7,7 @@
  *
  * The instruction count of a block comes from its Thumb code: a halfword whose top five bits
  * are 0b11101, 0b11110 or 0b11111 starts a 32-bit instruction, anything else is 16-bit. Counts
- * are cached per (address, size) in a direct-mapped table.
+ * are cached per (address, size) in a direct-mapped table (with the watched-site flag).
  *
  * Watched sites: a block starting at one of up to MAX_SITES addresses first calls `notify`
  * (a Python callback: the instruction before it unmasked interrupts), which may lower the
@@ -23,37 +23,34 @@ typedef int (*mem_read_fn)(void *uc, uint64_t addr, void *buf, uint64_t size);
 typedef int (*emu_stop_fn)(void *uc);
 typedef void (*notify_fn)(uint64_t addr);
 
-#define CACHE_SLOTS 8192u
+#define CACHE_SLOTS 8192u       /* 64 KiB of entries: the hot loop's blocks stay in cache */
 #define MAX_SITES 1024u
-#define FILTER_BITS 8192u
+#define SITE 0x8000u            /* entry.info: the block starts at a watched site */
 
 struct entry {
-    uint64_t addr;
-    uint32_t size;
-    uint32_t count;
+    uint32_t addr;
+    uint16_t size;              /* bytes (a block is at most 512 instructions) */
+    uint16_t info;              /* instruction count | SITE */
 };
 
 struct counter {
     mem_read_fn mem_read;
     emu_stop_fn emu_stop;
-    uint64_t executed;      /* instructions of the blocks entered in this burst */
-    uint64_t budget;        /* stop before the first block that starts at or past this */
-    uint32_t budget_stop;   /* set when this hook ended the burst */
+    uint64_t executed;          /* instructions of the blocks entered in this burst */
+    uint64_t budget;            /* stop before the first block that starts at or past this */
+    uint32_t budget_stop;       /* set when this hook ended the burst */
     uint32_t misses;
     notify_fn notify;
     uint32_t nsites;
     uint32_t pad;
-    uint64_t sites[MAX_SITES];          /* sorted */
-    uint8_t filter[FILTER_BITS / 8];    /* bit (addr >> 1) % FILTER_BITS set for every site */
+    uint64_t sites[MAX_SITES];  /* sorted */
     struct entry cache[CACHE_SLOTS];
 };
 
 static int is_site(const struct counter *c, uint64_t addr)
 {
-    uint32_t bit = (uint32_t)(addr >> 1) & (FILTER_BITS - 1), lo = 0, hi = c->nsites;
+    uint32_t lo = 0, hi = c->nsites;
 
-    if (!(c->filter[bit >> 3] & (1u << (bit & 7))))
-        return 0;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
         if (c->sites[mid] == addr)
@@ -64,22 +61,6 @@ static int is_site(const struct counter *c, uint64_t addr)
             hi = mid;
     }
     return 0;
-}
-
-/* Set the watched sites (sorted ascending); returns how many were taken. */
-uint32_t be_block_sites(struct counter *c, const uint64_t *addrs, uint32_t n)
-{
-    if (n > MAX_SITES)
-        n = MAX_SITES;
-    for (uint32_t i = 0; i < FILTER_BITS / 8; i++)
-        c->filter[i] = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t bit = (uint32_t)(addrs[i] >> 1) & (FILTER_BITS - 1);
-        c->sites[i] = addrs[i];
-        c->filter[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-    }
-    c->nsites = n;
-    return n;
 }
 
 static uint32_t count_thumb(struct counter *c, void *uc, uint64_t addr, uint32_t size)
@@ -99,31 +80,69 @@ static uint32_t count_thumb(struct counter *c, void *uc, uint64_t addr, uint32_t
     return n;
 }
 
+__attribute__((noinline, cold))
+static void fill(struct counter *c, void *uc, struct entry *e, uint64_t addr, uint32_t size)
+{
+    uint32_t n = count_thumb(c, uc, addr, size);
+
+    e->addr = (uint32_t)addr;
+    e->size = (uint16_t)size;
+    e->info = (uint16_t)((n > 0x7fff ? 0x7fff : n) | (c->nsites && is_site(c, addr) ? SITE : 0));
+    c->misses++;
+}
+
+__attribute__((noinline, cold))
+static void stop(struct counter *c, void *uc)
+{
+    c->budget_stop = 1;
+    c->emu_stop(uc);
+}
+
+__attribute__((noinline))
+static int at_site(struct counter *c, void *uc, uint64_t addr)
+{
+    if (c->notify)
+        c->notify(addr);
+    if (c->executed >= c->budget) {
+        stop(c, uc);
+        return 1;
+    }
+    return 0;
+}
+
 void be_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct counter *c = user;
-    struct entry *e;
+    struct entry *e = &c->cache[(addr >> 1) & (CACHE_SLOTS - 1)];
 
-    if (c->executed < c->budget && c->nsites && c->notify && is_site(c, addr))
-        c->notify(addr);
-    if (c->executed >= c->budget) {
-        c->budget_stop = 1;
-        c->emu_stop(uc);
+    if (__builtin_expect(c->executed >= c->budget, 0)) {
+        stop(c, uc);
         return;
     }
-    e = &c->cache[(addr >> 1) & (CACHE_SLOTS - 1)];
-    if (e->addr != addr || e->size != size) {
-        e->addr = addr;
-        e->size = size;
-        e->count = count_thumb(c, uc, addr, size);
-        c->misses++;
-    }
-    c->executed += e->count;
+    if (__builtin_expect(e->addr != (uint32_t)addr || e->size != size, 0))
+        fill(c, uc, e, addr, size);
+    if (__builtin_expect(e->info & SITE, 0) && at_site(c, uc, addr))
+        return;
+    c->executed += e->info & 0x7fffu;
 }
 
-/* Forget cached counts (code was rewritten: flash programmed, RAM code loaded). */
+/* Forget cached counts (code rewritten, or the watched sites changed). */
 void be_block_forget(struct counter *c)
 {
-    for (uint32_t i = 0; i < CACHE_SLOTS; i++)
-        c->cache[i].addr = ~(uint64_t)0;
+    for (uint32_t i = 0; i < CACHE_SLOTS; i++) {
+        c->cache[i].addr = 1;               /* odd: never a block address */
+        c->cache[i].size = 0;
+    }
+}
+
+/* Set the watched sites (sorted ascending); returns how many were taken. */
+uint32_t be_block_sites(struct counter *c, const uint64_t *addrs, uint32_t n)
+{
+    if (n > MAX_SITES)
+        n = MAX_SITES;
+    for (uint32_t i = 0; i < n; i++)
+        c->sites[i] = addrs[i];
+    c->nsites = n;
+    be_block_forget(c);
+    return n;
 }

@@ -129,8 +129,7 @@ class _CounterState(ctypes.Structure):
                 ("executed", ctypes.c_uint64), ("budget", ctypes.c_uint64),
                 ("budget_stop", ctypes.c_uint32), ("misses", ctypes.c_uint32),
                 ("notify", ctypes.c_void_p), ("nsites", ctypes.c_uint32), ("pad", ctypes.c_uint32),
-                ("sites", ctypes.c_uint64 * 1024), ("filter", ctypes.c_uint8 * 1024),
-                ("cache", ctypes.c_uint8 * (16 * 8192))]
+                ("sites", ctypes.c_uint64 * 1024), ("cache", ctypes.c_uint8 * (8 * 8192))]
 
 _NOTIFY = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
 

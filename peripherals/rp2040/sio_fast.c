@@ -1,11 +1,11 @@
 /* RP2040 SIO fast path (boardemu): the registers MicroPython hits on every allocation and
  * division, answered natively instead of through a Python MMIO callback.
  *
- * Handled here (word accesses): CPUID (core 0), SPINLOCK0..31 (claim on read, release on
+ * Handled here (reads of any width, word writes): CPUID (core 0), SPINLOCK0..31 (claim on read, release on
  * write; one core runs, so a free lock is always won), SPINLOCK_ST, and the hardware divider
  * (DIV_UDIVIDEND..DIV_CSR: results at once, QUOTIENT/REMAINDER writable for save/restore,
  * CSR.DIRTY set by writes and cleared by reading QUOTIENT; division by zero as the hardware).
- * Everything else, and any byte/half-word access, goes to the Python model through the two
+ * Everything else, and byte/half-word writes, go to the Python model through the two
  * callbacks, which use the same state struct (sio.py, class SioState).
  */
 #include <stdint.h>
@@ -48,28 +48,41 @@ static void sdiv(struct sio_state *s)
     s->dirty = 1;
 }
 
+static int word_read(struct sio_state *s, uint64_t off, uint32_t *v)
+{
+    switch (off) {
+    case 0x000: *v = 0; return 1;                               /* CPUID: core 0 */
+    case 0x05c: *v = s->locks; return 1;
+    case 0x060: case 0x068: *v = s->dividend; return 1;
+    case 0x064: case 0x06c: *v = s->divisor; return 1;
+    case 0x070: s->dirty = 0; *v = s->quot; return 1;
+    case 0x074: *v = s->rem; return 1;
+    case 0x078: *v = 1u | (s->dirty ? 2u : 0u); return 1;
+    default:
+        if (off >= 0x100 && off < 0x180) {
+            uint32_t bit = 1u << ((off - 0x100) >> 2);
+            if (s->locks & bit) {
+                *v = 0;
+            } else {
+                s->locks |= bit;
+                *v = bit;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
 uint64_t be_sio_read(void *uc, uint64_t off, unsigned size, void *user)
 {
     struct sio_state *s = user;
+    uint32_t v;
     (void)uc;
-    if (size == 4) {
-        switch (off) {
-        case 0x000: return 0;                                   /* CPUID */
-        case 0x05c: return s->locks;
-        case 0x060: case 0x068: return s->dividend;
-        case 0x064: case 0x06c: return s->divisor;
-        case 0x070: s->dirty = 0; return s->quot;
-        case 0x074: return s->rem;
-        case 0x078: return 1u | (s->dirty ? 2u : 0u);
-        default:
-            if (off >= 0x100 && off < 0x180) {
-                uint32_t bit = 1u << ((off - 0x100) >> 2);
-                if (s->locks & bit)
-                    return 0;
-                s->locks |= bit;
-                return bit;
-            }
-        }
+    /* byte and half-word reads (MicroPython reads CPUID with ldrb) see their lanes */
+    if (word_read(s, off & ~(uint64_t)3, &v)) {
+        if (size == 4)
+            return v;
+        return (v >> ((off & 3) * 8)) & (size == 1 ? 0xffu : 0xffffu);
     }
     return s->py_read(off, size);
 }
