@@ -45,6 +45,7 @@ class Bus:
         self._warned: set[int] = set()
         self.fast_access: list = []      # (base, end, ctypes buffer, writable), mirrors included
         self.store_handlers: list = []   # (lo, hi, fn): CPU stores to read-only memory in [lo, hi)
+        self._thunks: list = []
 
     # -- memory ---------------------------------------------------------------------------
     def add_memory(self, name, base, size, kind="ram", writable=None, fill=0x00, mirrors=()):
@@ -111,12 +112,36 @@ class Bus:
         if p.base % PAGE:
             raise ValueError(f"peripheral {p.name} base 0x{p.base:08x} is not 4 KiB aligned")
         fast = p.native_mmio()
-        if fast is not None:
-            _mmio_map_native(self.uc, p.base, size, *fast)
-        else:
-            self.uc.mmio_map(p.base, size, p.mmio_read, None, p.mmio_write, None)
+        if fast is None:
+            fast = self._direct_callbacks(p)
+        _mmio_map_native(self.uc, p.base, size, *fast)
         self._mmio_ranges.append((p.base, size, p))
         self.peripherals.append(p)
+
+    def _direct_callbacks(self, p):
+        """ctypes thunks straight to the model's ``mmio_read``/``mmio_write`` (the binding's
+        ``mmio_map`` adds two Python frames per access). An exception in a model is handed
+        to the binding the way its own wrappers do: stored, emulation stopped, re-raised by
+        ``emu_start``."""
+        uc = self.uc
+        read, write = p.mmio_read, p.mmio_write
+
+        def on_read(_h, offset, size, _ud):
+            try:
+                return read(uc, offset, size, None)
+            except BaseException as e:
+                _hand_over(uc, e)
+                return 0
+
+        def on_write(_h, offset, size, value, _ud):
+            try:
+                write(uc, offset, size, value, None)
+            except BaseException as e:
+                _hand_over(uc, e)
+
+        thunks = (_MMIO_READ(on_read), _MMIO_WRITE(on_write))
+        self._thunks.append(thunks)                 # unicorn keeps raw pointers: keep them alive
+        return (ctypes.cast(thunks[0], ctypes.c_void_p), ctypes.cast(thunks[1], ctypes.c_void_p), None)
 
     def finalize(self, holes: list[tuple[int, int]] = ()):
         """With the ``warn`` policy, map catch-all handlers over the given address windows
@@ -152,6 +177,16 @@ class Bus:
         if addr not in self._warned:
             self._warned.add(addr)
             self.events.emit(ev.WARNING, message=f"unmapped {what} at 0x{addr:08x} (read as zero / ignored)")
+
+
+_MMIO_READ = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint, ctypes.c_void_p)
+_MMIO_WRITE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint, ctypes.c_uint64, ctypes.c_void_p)
+
+
+def _hand_over(uc, e):
+    if getattr(uc, "_hook_exception", None) is None:
+        uc._hook_exception = e
+    uc.emu_stop()
 
 
 def _mmio_map_native(uc, base, size, read_fn, write_fn, user):
