@@ -98,7 +98,8 @@ class Machine:
         rom = bootrom or chip.get("bootrom")
         if rom:
             self._load_bootrom(rom, chip.get("vector_table", 0))
-        self.cpu.mem = [(b, e, buf) for b, e, buf, _w in self.bus.fast_access]
+        # RAM first: exception frames (the most frequent core-side accesses) live there
+        self.cpu.mem = [(b, e, buf) for b, e, buf, _w in sorted(self.bus.fast_access, key=lambda r: not r[3])]
         self.cpu.ram = [(b, e, buf) for b, e, buf, w in self.bus.fast_access if w]
         self.cpu.memory_mapped()
         self.scs = SystemControlSpace(self, systick_ref_hz=chip.get("systick_ref_hz"))
