@@ -14,6 +14,10 @@ from . import events as ev
 
 
 class Channel:
+    # host-facing state a snapshot restore leaves alone (emulator/snapshot.py)
+    SNAPSHOT_LIVE = ("_out", "_out_lock", "_rx", "_rx_lock", "listeners", "_line_sources", "dtr", "rts",
+                     "total_out")
+
     def __init__(self, machine, name: str, event_kind: str = ev.UART_TX, max_buffer: int = 1 << 20):
         self.machine = machine
         self.name = name
@@ -28,6 +32,7 @@ class Channel:
         self.line_state_notify = None   # device callback(dtr, rts): host line state changed (machine thread)
         self.dtr = False            # host line state as last set by a link (set_line_state)
         self.rts = False
+        self._line_sources: dict = {}   # source -> (dtr, rts); the device sees their OR
         self.total_out = 0
 
     # -- device side (machine thread) ------------------------------------------------------
@@ -81,16 +86,24 @@ class Channel:
         if self.device_notify is not None:
             self.device_notify()
 
-    def set_line_state(self, dtr: bool | None = None, rts: bool | None = None) -> None:
+    def set_line_state(self, dtr: bool | None = None, rts: bool | None = None, source=None) -> None:
         """The host raised/dropped DTR and/or RTS (None: unchanged); thread-safe. Delivered in the
         machine thread at the next burst boundary (bytes sent earlier may still be queued for the
         device). Devices that care (USB CDC line state, an auto-reset circuit) set
-        ``line_state_notify``; others ignore it. Emits a ``line-state`` event (port, dtr, rts)."""
+        ``line_state_notify``; others ignore it. Emits a ``line-state`` event (port, dtr, rts).
+
+        ``source`` (a link, say) keeps one state per opener: what the device sees is the OR over
+        all of them, as several programs holding one serial port open do -- a client closing one
+        link does not drop DTR under a client still connected on another."""
         with self._rx_lock:
-            if dtr is not None:
-                self.dtr = bool(dtr)
-            if rts is not None:
-                self.rts = bool(rts)
+            cur = self._line_sources.get(source, (False, False))
+            cur = (cur[0] if dtr is None else bool(dtr), cur[1] if rts is None else bool(rts))
+            if cur == (False, False) and source is not None:
+                self._line_sources.pop(source, None)
+            else:
+                self._line_sources[source] = cur
+            self.dtr = any(d for d, _ in self._line_sources.values())
+            self.rts = any(r for _, r in self._line_sources.values())
             state = (self.dtr, self.rts)
         self.machine.post(self._line_state, *state)
 

@@ -324,6 +324,8 @@ class IrqLine:
 
 
 class CortexM:
+    SNAPSHOT_LIVE = ("symbols", "uc")
+
     def __init__(self, machine, model: str = "cortex-m3", num_irqs: int = 32, prio_bits: int = 3,
                  semihosting: bool = True):
         if model not in CPU_MODELS:

@@ -56,6 +56,10 @@ def resolve_model(type_name: str, kind="peripherals"):
 
 
 class Machine:
+    # host-side attributes a snapshot restore leaves alone (emulator/snapshot.py)
+    SNAPSHOT_LIVE = ("events", "_posted", "_wake", "host_links", "_pause", "board", "options", "flash_path",
+                     "flash_file", "pace", "quantum", "_boardemu_idle_pacer")
+
     def __init__(self, board, firmware=None, *, quantum: int = DEFAULT_QUANTUM, pace: bool = False,
                  flash: str | None = None, options: dict | None = None, bootrom: str | None = None):
         self.board: Board = load_board(board)
@@ -212,6 +216,22 @@ class Machine:
     def request_reset(self, cause: str):
         self._reset_request = cause
         self.cpu.request_stop()
+
+    def snapshot(self):
+        """Save the whole board state (CPU, memory, every model, pending events) at the current
+        board time; ``restore`` goes back to it, any number of times. Call between runs."""
+        from . import snapshot
+        return snapshot.take(self)
+
+    def restore(self, snap) -> None:
+        """Put the board back to a ``snapshot()``: board time, registers, memory and models are
+        as they were; host-side things (links, event subscribers, output already produced for
+        the host, queued host input) are left as they are. Emits a ``restore`` event (at the
+        snapshot's time; ``from_ns``: the board time it left)."""
+        from . import snapshot
+        before = self.time_ns
+        snapshot.put_back(self, snap)
+        self.events.emit("restore", from_ns=before)
 
     def reset(self, cause: str = "api"):
         """Reset the chip (memory kept, as a warm reset); the board console reconnects."""

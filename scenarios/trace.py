@@ -12,7 +12,11 @@ at the end). Contents:
   ``tx_text`` (a GTKWave string: the bytes of that write, escaped) for board output on each
   serial port that produced any; ``rx``/``rx_byte``/``rx_text`` likewise for what the scenario
   sent to the board (stamped when it was sent; the device takes the bytes at its own pace);
-* ``<board>.reset.reset`` (an event per reset) and ``reset.cause`` (a string).
+* ``<board>.reset.reset`` (an event per reset) and ``reset.cause`` (a string); a snapshot
+  restore shows there too, with cause ``restore <time>``.
+
+Trace time is board time run through: a restore takes board time back to the snapshot's, and the
+trace goes on from where it was (offset by the time rewound), so it never runs backwards.
 
 Timescale 1 ns; the header carries no wall-clock date, so the same run gives the same file.
 """
@@ -58,8 +62,10 @@ class Trace:
         self.tx: dict[str, list[tuple[int, int, bytes]]] = {}    # port -> [(t, seq, data)]
         self.rx: dict[str, list[tuple[int, int, bytes]]] = {}
         self.resets: list[tuple[int, int, str]] = []
+        self.offset = 0                                          # board time rewound by restores
         self._unsubs = [machine.events.subscribe(ev.PIN, self._on_pin),
-                        machine.events.subscribe(ev.RESET, self._on_reset)]
+                        machine.events.subscribe(ev.RESET, self._on_reset),
+                        machine.events.subscribe("restore", self._on_restore)]
         for name, ch in machine.channels.items():
             self._unsubs.append(ch.subscribe(self._tx_listener(name)))
 
@@ -67,7 +73,7 @@ class Trace:
         lst = self.tx.setdefault(port, [])
 
         def on_data(data, lst=lst):
-            lst.append((self.m.time_ns, next(self._seq), bytes(data)))
+            lst.append((self.m.time_ns + self.offset, next(self._seq), bytes(data)))
         return on_data
 
     def _on_pin(self, e):
@@ -77,14 +83,25 @@ class Trace:
                 self.pin_names[e.id] = [*pin.names, pin.id]
             except KeyError:
                 self.pin_names[e.id] = [e.pin]
-        self.pins.append((e.time_ns, next(self._seq), e.id, e.level))
+        self.pins.append((e.time_ns + self.offset, next(self._seq), e.id, e.level))
 
     def _on_reset(self, e):
-        self.resets.append((e.time_ns, next(self._seq), e.cause))
+        self.resets.append((e.time_ns + self.offset, next(self._seq), e.cause))
+
+    def _on_restore(self, e):
+        self.offset += e.data["from_ns"] - e.time_ns
+        self.resets.append((e.time_ns + self.offset, next(self._seq), f"restore {e.time_ns} ns"))
+        # pins jump back to their levels at the snapshot
+        last = dict(self.initial)
+        for _t, _s, pid, level in self.pins:
+            last[pid] = level
+        for p in self.m.pins:
+            if last.get(p.id, p.level) != p.level:
+                self.pins.append((e.time_ns + self.offset, next(self._seq), p.id, p.level))
 
     def host_sent(self, port: str, data: bytes):
         """The scenario sent ``data`` to ``port`` (host -> board)."""
-        self.rx.setdefault(port, []).append((self.m.time_ns, next(self._seq), bytes(data)))
+        self.rx.setdefault(port, []).append((self.m.time_ns + self.offset, next(self._seq), bytes(data)))
 
     def close(self):
         for u in self._unsubs:
@@ -149,4 +166,4 @@ class Trace:
             for t, _seq, var, value in changes:
                 w.change(var, t, value)
             last = changes[-1][0] if changes else 0
-            w.close(max(end_ns, last))
+            w.close(max(end_ns + self.offset, last))

@@ -484,8 +484,6 @@ def test_capture_stop_without_start_is_a_scenario_error(env):
     ("steps:\n  - expect-file: {path: main.py, content: x}\n",
      r"s\.yaml:5: expect-file: not supported for this board yet"),
     ("fs:\n  main.py: 'print(1)'\nsteps:\n  - delay: 1ms\n", r"s\.yaml:4: fs: not supported for this board yet"),
-    ("steps:\n  - snapshot: a\n  - restore: a\n", r"s\.yaml:5: step 1 \(snapshot\): not supported: the emulator "
-                                                   r"core has no snapshots yet"),
 ])
 def test_unsupported_features_are_scenario_errors(env, body, why):
     res = env.run(body)
@@ -699,6 +697,7 @@ def test_runs_are_deterministic(env, tmp_path):
     examples = [EXAMPLES / "mps2_wfi_timer.yaml"]
     if MICROBIT_OK:
         examples.append(EXAMPLES / "microbit_button_display.yaml")     # MicroPython, display scanning
+        examples.append(EXAMPLES / "microbit_snapshot.yaml")           # restores: the trace runs on
     if PICO_OK:
         examples.append(EXAMPLES / "pico_uart_echo.yaml")              # USB console and UART0 bytes
     for path, hook in (*((p, None) for p in examples),
