@@ -93,6 +93,7 @@ def add_serve_parser(sub) -> argparse.ArgumentParser:
     s.add_argument("--pace", action="store_true", help="hold board time to wall-clock time")
     s.add_argument("--quantum", type=int, default=None, help="instructions per CPU burst (default 200000)")
     s.add_argument("--base", type=lambda v: int(v, 0), default=None, help="load address for a raw .bin image")
+    s.add_argument("--bootrom", default=None, help="boot ROM image to use instead of the project's own (RP2040)")
     add_link_arguments(s)
     from boardemu.fs_cli import add_fs_arguments  # board filesystem and flash file
     add_fs_arguments(s)
@@ -115,17 +116,22 @@ def _build_machine(args):
         board = load_board(args.board or "microbit")
     except BoardError as e:
         return None, _err(str(e))
-    fw = args.firmware or board.get("firmware.default")
-    if not fw:
-        return None, _err(f"board {board.name} has no default firmware: give a FIRMWARE file")
-    if not args.firmware and not os.path.exists(fw):
-        pkg = board.get("firmware.package")
-        hint = f" (install it: apt-get install {pkg}, or run 'make setup')" if pkg else ""
-        return None, _err(f"default firmware {fw} for board {board.name} is missing{hint}")
+    from boardemu.firmware import default_image
+    if args.firmware:
+        fw = args.firmware
+    else:                       # as 'boardemu run': a Debian package's image or the firmware cache
+        path, hint = default_image(board)
+        if path is None:
+            return None, _err(f"board {board.name}: {hint}")
+        if not path.exists():
+            return None, _err(f"default firmware {path} for board {board.name} is missing{hint}")
+        fw = str(path)
     try:
         img = load_image(fw, family=board.get("chip.uf2_family"),
                          base=args.base if args.base is not None else board.get("firmware.bin_base"))
         kw = {"quantum": args.quantum} if args.quantum else {}
+        if getattr(args, "bootrom", None):
+            kw["bootrom"] = args.bootrom
         m = Machine(board, img, pace=args.pace, flash=getattr(args, "flash", None), **kw)
     except (ImageError, MachineError, BoardError) as e:
         return None, _err(str(e))
