@@ -12,7 +12,8 @@ to the CDC port only while DTR is set). Then:
 * host -> device: bytes the host side queued (``Channel.send``) go into the bulk OUT buffer
   when the firmware has armed it, 64 bytes per packet; with nothing to send the buffer stays
   armed (NAK on the wire): no polling, no interrupts;
-* DTR/RTS changes from a host link become SET_CONTROL_LINE_STATE requests;
+* DTR/RTS changes from a host link become SET_CONTROL_LINE_STATE requests; bulk OUT data
+  waits until they are done (a port's open raises DTR before the program can write);
 * SOF: one per millisecond of board time while the firmware enables the SOF interrupt
   (TinyUSB's RP2040-E15 workaround defers bulk IN buffers to the next SOF).
 
@@ -66,6 +67,8 @@ class CdcHost:
         self.ep_in = self.ep_out = None
         self.comm_if = 0
         self.pending_ctrl = deque()
+        self.lines_pending = 0      # line-state requests queued or running (bulk OUT waits)
+        self.epoch = getattr(self, "epoch", 0) + 1
         self.in_busy = False
         self.out_busy = False
         self.sof_timer = None
@@ -221,7 +224,8 @@ class CdcHost:
 
     def _pump_out(self):
         idx = self.ep_out
-        if not self.configured or not self._armed(idx) or not self.channel.rx_available():
+        if (not self.configured or self.lines_pending or not self._armed(idx)
+                or not self.channel.rx_available()):
             return
         room = self.dp.word(self._bc_off(idx)) & BUF_LEN or 64
         data = self.channel.rx_take(min(64, room))
@@ -253,9 +257,23 @@ class CdcHost:
     def _line_state(self, dtr, rts):
         self.line = (bool(dtr), bool(rts))
         if self.configured:
-            self.pending_ctrl.append(self._set_line_state())
+            self.lines_pending += 1
+            self.pending_ctrl.append(self._line_state_request(self.epoch))
             if self.proc is None:
                 self._next_control()
+
+    def _line_state_request(self, epoch):
+        """SET_CONTROL_LINE_STATE; bulk OUT data waits until it is done, as a PC's driver
+        finishes it in open() before the program can write (data typed into a port that has
+        just been opened must not reach the firmware while it still thinks DTR is low:
+        MicroPython drops its output then)."""
+        try:
+            yield from self._set_line_state()
+        finally:
+            if epoch == self.epoch:             # not one dropped by a reset (closed later by GC)
+                self.lines_pending -= 1
+                if not self.lines_pending:
+                    self._pump_out()
 
     def _next_control(self):
         if self.proc is None and self.pending_ctrl:
