@@ -31,7 +31,10 @@ Data policy
   out in batches, so a 1-byte request/reply takes ~1 ms, and the link thread does not steal the
   interpreter from the board once per byte.
 * Board -> host, no client connected: the last 64 KiB are kept per link and sent to the next
-  client as soon as it connects (the boot banner, say). Older bytes are dropped. pyserial clears
+  client as soon as it connects (the boot banner, say). Older bytes are dropped. Output that a
+  client of another link on the same channel received is replayed only if it is less than
+  0.1 s old (a pty's opener may have been there that long before the link noticed): an
+  mpremote session on one link does not show up at the start of the next one on another. pyserial clears
   its input on open (pty: tcflush; RFC 2217: purge; socket://: reads what is already there), so
   pyserial and mpremote clients usually do not see this replay; nc/socat/picocom do.
 * One client per TCP link: a second one gets a one-line "busy" message and is disconnected
@@ -53,7 +56,22 @@ Line state
   accepted and ignored by the board; the slave is put back in raw mode when the last opener
   closes it. (TIOCPKT packet mode was not used: it reports flushes and flow-control stops, not
   opens/closes or modem lines.)
-* socket: raw bytes only, no line state.
+* socket: raw bytes, no line control: a client connecting is reported as DTR+RTS raised, its
+  disconnecting as both dropped (the port being opened and closed).
+* Several links on one channel: each link's state is kept apart and the board sees their OR, so
+  a client leaving one link does not drop DTR under a client still connected on another (a USB
+  CDC console such as the Pico's only sends output while DTR is set).
+
+Idle time while a client is connected
+-------------------------------------
+An idle board skips virtual time to its next event (docs/architecture.md): a firmware that waits
+for the host with a timeout -- mpremote's ``mount`` waits 1 s for each reply, ``select.poll(ms)``
+on stdin -- would see its timeout expire in microseconds of host time, before any client could
+answer. So while at least one client is connected to any link of a board, an ``IdlePacer``
+holds the board's *idle* time to wall-clock time: every 2 ms of board time it checks whether the
+core sleeps, and if so waits until as much wall time has passed as board time did since the last
+check (cut short as soon as a link has input for the board). Time the core spends running is
+never slowed, and with no client connected idle time is skipped as before.
 
 Listeners bind 127.0.0.1 unless an address is named.
 """
@@ -68,6 +86,7 @@ import termios
 import threading
 import time
 import tty
+from collections import deque
 
 DEFAULT_HOST = "127.0.0.1"
 OUT_LIMIT = 1 << 20          # bytes pending for one client before the board waits for it
@@ -77,17 +96,24 @@ READ_CHUNK = 16 << 10
 SEND_CHUNK = 64 << 10
 PTY_POLL_S = 0.05            # how often a closed pty is checked for a new opener
 COALESCE_S = 0.001           # output writes to a client are at least this far apart
+SHARED_GRACE_S = 2 * PTY_POLL_S  # output another link's client got: replayed only if this recent
 STALL_LOG_S = 5.0            # log once when the board has waited this long for a slow client
+IDLE_PACE_S = 0.002          # while a client is connected, idle board time is held to wall time
+                             # in steps of this much board time (IdlePacer)
 
 POLICY = """\
 data policy: host->board bytes are queued and never dropped (links stop reading from a client
 while more than 64 KiB wait for the board). Board->host bytes are never dropped while a client
 is connected (if a client stops reading, the board waits once 1 MiB is pending). With no client
 connected, each link keeps the last 64 KiB of output and sends it to the next client when it
-connects. Output is written to a client at most once per millisecond (batched, as USB frames).
+connects (not what a client of another link received more than 0.1 s before). Output is
+written to a client at most once per millisecond (batched, as USB frames).
 One client per TCP link: a second one gets a 'busy' line and is disconnected.
 DTR/RTS from RFC 2217 clients reach the board; a pty has no modem lines (opening/closing it is
-reported as DTR/RTS raised/dropped). Listeners bind 127.0.0.1 unless an address is given."""
+reported as DTR/RTS raised/dropped); a socket:// connection is reported as DTR/RTS raised.
+While a client is connected, board time does not run ahead of wall time while the board idles
+(so timeouts in the firmware waiting for the client mean what they say).
+Listeners bind 127.0.0.1 unless an address is given."""
 
 
 class LinkError(Exception):
@@ -125,6 +151,81 @@ def parse_address(text: str, default_host: str = DEFAULT_HOST) -> tuple[str, int
     return (host or default_host), p
 
 
+class IdlePacer:
+    """Holds a board's idle time to wall time while host clients are connected (module doc).
+    One per machine (``IdlePacer.of(machine)``), shared by its links; ``acquire``/``release``
+    count connected clients (any thread). The tick runs in the machine thread as a clock event,
+    re-armed after a chip reset (which clears the scheduler)."""
+
+    def __init__(self, machine):
+        self.machine = machine
+        self.users = 0
+        self.ticks = 0               # ticks that found the core asleep (for tests)
+        self.waited_s = 0.0          # wall time spent holding idle time back
+        self._lock = threading.Lock()
+        self._kick = threading.Event()
+        self._timer = None
+        self._anchor = (0, 0.0)
+        self._period = max(1, int(IDLE_PACE_S * machine.clock.hz))
+        machine.events.subscribe("reset", self._on_reset)
+
+    @classmethod
+    def of(cls, machine) -> IdlePacer:
+        pacer = getattr(machine, "_boardemu_idle_pacer", None)
+        if pacer is None:
+            pacer = cls(machine)
+            machine._boardemu_idle_pacer = pacer
+        return pacer
+
+    def acquire(self) -> None:
+        with self._lock:
+            self.users += 1
+            first = self.users == 1
+        if first:
+            self.machine.post(self._arm)
+
+    def release(self) -> None:
+        with self._lock:
+            self.users = max(0, self.users - 1)
+        self._kick.set()             # a tick waiting now stops waiting; the next one disarms
+
+    def kick(self) -> None:
+        """Input for the board is queued: stop holding idle time back now."""
+        self._kick.set()
+
+    # machine thread
+    def _arm(self) -> None:
+        if self.users and self._timer is None:
+            clock = self.machine.clock
+            self._anchor = (clock.now(), time.monotonic())
+            self._timer = clock.after(self._period, self._tick)
+
+    def _on_reset(self, event) -> None:
+        self._timer = None           # the reset cleared the scheduler
+        self._arm()
+
+    def _tick(self) -> None:
+        self._timer = None
+        if not self.users:
+            return
+        clock = self.machine.clock
+        now = clock.now()
+        if getattr(self.machine.cpu, "sleeping", None):
+            b0, w0 = self._anchor
+            due = w0 + (now - b0) / clock.hz
+            t0 = time.monotonic()
+            while not self._kick.is_set() and self.users:
+                delay = due - time.monotonic()
+                if delay <= 0:
+                    break
+                self._kick.wait(min(delay, IDLE_PACE_S))
+            self.ticks += 1
+            self.waited_s += time.monotonic() - t0
+        self._kick.clear()
+        self._anchor = (now, time.monotonic())
+        self._timer = clock.after(self._period, self._tick)
+
+
 class Link:
     """One way in to a board channel from the host. Subclasses open the endpoint (``_open``),
     run the I/O loop (``_loop``) and release it (``_release``)."""
@@ -137,13 +238,18 @@ class Link:
         self.log = log or _stderr_log
         self._cv = threading.Condition()
         self._out = bytearray()        # pending for the connected client (already encoded)
-        self._ring = bytearray()       # output while no client is connected
+        # output while no client is connected: [received by another link's client?, time, bytes]
+        self._ring: deque[list] = deque()
+        self.ring_bytes = 0
         self._connected = False
         self._closing = False
         self._poked = False
         self._last_flush = 0.0
         self._wake_r = self._wake_w = -1
         self._unsub = None
+        self._siblings: list = []      # the started links on this channel (this one included)
+        self._pacer = IdlePacer.of(self.machine)
+        self._paced = False            # this link holds a pacer reference (a client is connected)
         self._thread: threading.Thread | None = None
         self._started = False
         self._closed = False
@@ -180,6 +286,8 @@ class Link:
             self._wake_r = self._wake_w = -1
             raise
         self._started = True
+        self._siblings = self.channel.__dict__.setdefault("_boardemu_links", [])
+        self._siblings.append(self)
         self._unsub = self.channel.subscribe(self._on_output)
         self.machine.host_links += 1
         self._thread = threading.Thread(target=self._thread_main, name=f"boardemu-{self.kind}-link",
@@ -195,6 +303,8 @@ class Link:
         self._closed = True
         if self._unsub:
             self._unsub()
+        if self in self._siblings:
+            self._siblings.remove(self)
         with self._cv:
             self._closing = True
             self._cv.notify_all()
@@ -224,10 +334,7 @@ class Link:
             if self._closing:
                 return
             if not self._connected:
-                ring = self._ring
-                ring += data
-                if len(ring) > RING_SIZE:
-                    del ring[: len(ring) - RING_SIZE]
+                self._keep(data)
                 return
             self._out += self._encode(data)
             self._poke()
@@ -242,6 +349,30 @@ class Link:
                     warned = True
                     self.log(f"boardemu: {self.describe()}: the client is not reading; "
                              f"the board waits until it does (or disconnects)")
+
+    def _keep(self, data: bytes) -> None:
+        """Board output while no client is connected (under ``_cv``): the last RING_SIZE bytes.
+        Output a client of another link on this channel received is marked as such: it is only
+        replayed if it is recent (SHARED_GRACE_S, the time a pty open may go unnoticed), so a
+        session on one link does not show up at the start of the next session on another."""
+        now = time.monotonic()
+        shared = any(link._connected for link in self._siblings)
+        ring = self._ring
+        if ring and ring[-1][0] == shared and (not shared or now - ring[-1][1] < 0.01):
+            ring[-1][1] = now
+            ring[-1][2] += data
+        else:
+            ring.append([shared, now, bytearray(data)])
+        self.ring_bytes += len(data)
+        while self.ring_bytes > RING_SIZE:
+            head = ring[0][2]
+            extra = self.ring_bytes - RING_SIZE
+            if len(head) <= extra:
+                ring.popleft()
+                self.ring_bytes -= len(head)
+            else:
+                del head[:extra]
+                self.ring_bytes -= extra
 
     def _poke(self, force: bool = False) -> None:
         """Wake the link thread (cheap when it is already awake)."""
@@ -273,15 +404,24 @@ class Link:
     def _attach(self) -> None:
         with self._cv:
             self._connected = True
-            self._out = bytearray(self._encode(bytes(self._ring)))
-            self._ring = bytearray()
+            cutoff = time.monotonic() - SHARED_GRACE_S
+            kept = b"".join(bytes(c[2]) for c in self._ring if not c[0] or c[1] >= cutoff)
+            self._out = bytearray(self._encode(kept))
+            self._ring.clear()
+            self.ring_bytes = 0
         self.clients += 1
+        if not self._paced:
+            self._paced = True
+            self._pacer.acquire()
 
     def _detach(self) -> None:
         with self._cv:
             self._connected = False
             self._out = bytearray()
             self._cv.notify_all()
+        if self._paced:
+            self._paced = False
+            self._pacer.release()
 
     def _queue_raw(self, data: bytes) -> None:
         """Protocol bytes for the client (telnet replies), in order with board output."""
@@ -303,6 +443,11 @@ class Link:
             if len(self._out) <= OUT_LIMIT:
                 self._cv.notify_all()
 
+    def _set_lines(self, dtr=None, rts=None) -> None:
+        """This link's DTR/RTS (the board sees the OR over the links of its channel)."""
+        self.channel.set_line_state(dtr=dtr, rts=rts, source=self)
+        self._pacer.kick()
+
     def _throttled(self) -> bool:
         return self.channel.rx_available() > IN_HIGH_WATER
 
@@ -310,6 +455,7 @@ class Link:
         if data:
             self.bytes_in += len(data)
             self.channel.send(data)
+            self._pacer.kick()
 
     def _thread_main(self) -> None:
         try:
@@ -373,7 +519,7 @@ class _SerialFace:
     @dtr.setter
     def dtr(self, value):
         self._dtr = bool(value)
-        self._link.channel.set_line_state(dtr=self._dtr)
+        self._link._set_lines(dtr=self._dtr)
 
     @property
     def rts(self):
@@ -382,7 +528,7 @@ class _SerialFace:
     @rts.setter
     def rts(self, value):
         self._rts = bool(value)
-        self._link.channel.set_line_state(rts=self._rts)
+        self._link._set_lines(rts=self._rts)
 
     def reset_input_buffer(self):       # purge: acknowledged, nothing dropped (see module doc)
         pass
@@ -490,6 +636,10 @@ class TcpLink(Link):
             from serial.rfc2217 import PortManager
             self.serial_face = _SerialFace(self)
             self._pm = PortManager(self.serial_face, _Connection(self))
+        else:
+            # socket:// has no line control: a connection is the port being opened, as a PC's
+            # driver raises DTR/RTS on open (a USB CDC console only talks while DTR is set)
+            self._set_lines(dtr=True, rts=True)
         self.log(f"boardemu: {self.describe()}: client {peer} connected")
 
     def _drop_client(self, quiet=False, reason="disconnected"):
@@ -502,8 +652,8 @@ class TcpLink(Link):
             sock.close()
         except OSError:
             pass
-        if self.rfc2217 and self.serial_face is not None:
-            self.channel.set_line_state(dtr=False, rts=False)   # the port closed: lines drop
+        if not self.rfc2217 or self.serial_face is not None:
+            self._set_lines(dtr=False, rts=False)   # the port closed: lines drop
         if not quiet:
             self.log(f"boardemu: {self.describe()}: client {self._peer} {reason}")
 
@@ -576,6 +726,7 @@ class TcpLink(Link):
                     self._drop_client()
                     continue
                 if data:
+                    _quickack(client)
                     self._input(data)
             if self._client is not None:
                 self._flush_out()
@@ -597,6 +748,21 @@ class TcpLink(Link):
             self._sent(n)
             if n < len(chunk):
                 return
+
+
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+def _quickack(sock) -> None:
+    """Acknowledge the client's data at once (Linux; the flag does not stick, so it is set
+    after every read). pyserial's socket:// client leaves Nagle's algorithm on: its small
+    writes wait for our ACK, which delayed ACK would hold back ~40 ms when the board has
+    nothing to answer yet -- mpremote's raw-paste handshake hit that on every command."""
+    if _TCP_QUICKACK is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+        except OSError:
+            pass
 
 
 def _fmt_peer(addr) -> str:
@@ -725,16 +891,16 @@ class PtyLink(Link):
 
     def _on_open(self):
         self._attach()
-        self.channel.set_line_state(dtr=True, rts=True)
+        self._set_lines(dtr=True, rts=True)
         self.log(f"boardemu: {self.describe()}: opened")
 
     def _on_close(self):
-        self._detach()
         try:                                        # the next opener finds a raw line again
-            tty.setraw(self._master)
-        except (termios.error, OSError):
+            tty.setraw(self._master)                # (before 'connected' drops: a new opener's
+        except (termios.error, OSError):            # settings must not be overwritten)
             pass
-        self.channel.set_line_state(dtr=False, rts=False)
+        self._detach()
+        self._set_lines(dtr=False, rts=False)
         self.log(f"boardemu: {self.describe()}: closed")
 
     def _drop_client(self, quiet=False):
@@ -746,11 +912,14 @@ class PtyLink(Link):
         while not self._closing:
             if not self._connected:
                 ev = self._master_events(0)
-                if ev & select.POLLIN:                  # a writer that came and went quickly
-                    self._read_master()
                 if not ev & select.POLLHUP:
+                    # an opener holds the slave: DTR goes up before its first bytes go to the
+                    # board (the connected branch reads them), as a port's open() raises DTR
+                    # before the program can write
                     self._on_open()
                     continue
+                if ev & select.POLLIN:                  # a writer that came and went quickly
+                    self._read_master()
                 r, _, _ = select.select([self._wake_r], [], [], PTY_POLL_S)
                 if r:
                     self._drain_wake()

@@ -215,7 +215,7 @@ def test_socket_pyserial_echo_and_replay(served):
     s.start()
     assert link.target.startswith("socket://127.0.0.1:")
     assert link.hint == f"mpremote connect {link.target}"
-    wait_for(lambda: len(link._ring) >= 12, what="the banner in the ring")
+    wait_for(lambda: link.ring_bytes >= 12, what="the banner in the ring")
     # a raw client first: it gets what the board said while nobody was connected
     with socket.create_connection(link.address, timeout=5) as c:
         assert sock_read_until(c, b"echo ready\r\n").startswith(b"echo ready\r\n")
