@@ -221,9 +221,13 @@ class IdlePacer:
                 self._kick.wait(min(delay, IDLE_PACE_S))
             self.ticks += 1
             self.waited_s += time.monotonic() - t0
+        kicked = self._kick.is_set()
         self._kick.clear()
         self._anchor = (now, time.monotonic())
-        self._timer = clock.after(self._period, self._tick)
+        # after a kick, tick again one cycle later: the machine takes the input it was posted
+        # only after this event returns, and a sleeping core would otherwise skip straight to
+        # the next tick -- a whole period of wall time before the input reaches the device
+        self._timer = clock.after(1 if kicked else self._period, self._tick)
 
 
 class Link:
