@@ -14,6 +14,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,9 @@ def copy_examples(files, dest: Path, copies: int):
             text = re.sub(r"(?m)^board:.*$", f"board: {Path(sc.board).resolve()}", text)
         for i in range(copies):
             (dest / f"{p.stem}_{i:03d}.yaml").write_text(text)
+    for d in EXAMPLES.iterdir():          # data the examples name by relative path (fs sources)
+        if d.is_dir() and not (dest / d.name).exists():
+            shutil.copytree(d, dest / d.name)
 
 
 def pytest_run(path: Path, workers: int | None) -> tuple[float, int]:
