@@ -7,6 +7,7 @@ auto-increments (``next_register`` lets a chip skip or wrap). Subclasses impleme
 """
 from __future__ import annotations
 
+from boardemu.emulator import events as ev
 from boardemu.emulator.machine import MachineError
 
 
@@ -84,3 +85,28 @@ class I2CRegisterDevice:
         """The board pin wired to this part's ``role`` (None if not wired)."""
         name = self.spec.get("pins", {}).get(role)
         return self.machine.pins.get(name) if name else None
+
+
+class ThreeAxisSensor(I2CRegisterDevice):
+    """An I2C sensor whose reading is an (x, y, z) triple the host sets (``reading``: chip
+    axes, in the part's ``UNITS``); the board's axes map to the chip's through ``config.axes``."""
+    UNITS = "units"
+
+    def set_xyz(self, x, y, z):
+        """The reading in the board's frame. Thread-safe: takes effect in the machine thread
+        (at the next run() step)."""
+        self.machine.post(self._set, self.board_to_chip((x, y, z)))
+
+    def set_chip_xyz(self, x, y, z):
+        """The reading on the chip's own X, Y, Z axes."""
+        self.machine.post(self._set, [int(x), int(y), int(z)])
+
+    def xyz(self):
+        """The reading now set, in the board's frame."""
+        return tuple(self.chip_to_board(self.reading))
+
+    def _set(self, reading):
+        self.reading = reading
+        events = self.machine.events
+        if events.wants(ev.PART):
+            events.emit(ev.PART, part=self.name, xyz=self.xyz())

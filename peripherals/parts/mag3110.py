@@ -16,22 +16,21 @@ the chip's axes, so the values are what the firmware reports; 100 nT per LSB);
 """
 from __future__ import annotations
 
-from boardemu.emulator import events as ev
-
-from ._i2c import I2CRegisterDevice
+from ._i2c import ThreeAxisSensor
 
 WHO_AM_I = 0xC4
 DR_STATUS, OUT_Z_LSB, WHOAMI, SYSMOD, DIE_TEMP, CTRL_REG1, CTRL_REG2 = 0x00, 0x06, 0x07, 0x08, 0x0F, 0x10, 0x11
 
 
-class MAG3110(I2CRegisterDevice):
+class MAG3110(ThreeAxisSensor):
+    UNITS = "nanotesla"
     DEFAULT_ADDRESS = 0x0E
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.int1 = self.pin("int1")
         self.axes = self._parse_axes()
-        self.nt = self.board_to_chip(self.config.get("xyz", (0, 0, 0)))
+        self.reading = self.board_to_chip(self.config.get("xyz", (0, 0, 0)))
         self.celsius = float(self.config.get("celsius", 21))
         self._timer = None
         self.reset()
@@ -46,28 +45,10 @@ class MAG3110(I2CRegisterDevice):
         self.pointer = 0
         self._update_int()
 
-    def set_xyz(self, x, y, z):
-        """Magnetic field in nanotesla in the board's frame. Thread-safe: takes effect in the
-        machine thread (at the next run() step)."""
-        self.machine.post(self._set, self.board_to_chip((x, y, z)))
-
-    def set_chip_xyz(self, x, y, z):
-        """Magnetic field in nanotesla on the chip's own X, Y, Z axes."""
-        self.machine.post(self._set, [int(x), int(y), int(z)])
-
-    def xyz(self):
-        return tuple(self.chip_to_board(self.nt))
-
-    def _set(self, nt):
-        self.nt = nt
-        events = self.machine.events
-        if events.wants(ev.PART):
-            events.emit(ev.PART, part=self.name, xyz=self.xyz())
-
     def _sample(self):
         raw = bool(self.regs[CTRL_REG2] & 0x20)
         out = []
-        for i, v in enumerate(self.nt):
+        for i, v in enumerate(self.reading):
             c = round(v / 100)
             if not raw:
                 off = (self.regs[0x09 + 2 * i] << 8 | self.regs[0x0A + 2 * i]) >> 1

@@ -19,9 +19,7 @@ clipped to the selected range and quantised to the chip's resolution.
 """
 from __future__ import annotations
 
-from boardemu.emulator import events as ev
-
-from ._i2c import I2CRegisterDevice
+from ._i2c import ThreeAxisSensor
 
 WHO_AM_I = 0x5A
 ODR_HZ = [800, 400, 200, 100, 50, 12.5, 6.25, 1.5625]
@@ -29,14 +27,15 @@ STATUS, OUT_X_MSB, OUT_Z_LSB, SYSMOD, INT_SOURCE, WHOAMI, XYZ_DATA_CFG = 0x00, 0
 CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG4, CTRL_REG5 = 0x2A, 0x2B, 0x2C, 0x2D, 0x2E
 
 
-class MMA8653(I2CRegisterDevice):
+class MMA8653(ThreeAxisSensor):
+    UNITS = "milli-g (1 g = 1024)"
     DEFAULT_ADDRESS = 0x1D
 
     def __init__(self, machine, spec):
         super().__init__(machine, spec)
         self.int1 = self.pin("int1")
         self.axes = self._parse_axes()
-        self.mg = self.board_to_chip(self.config.get("xyz", (0, 0, -1024)))
+        self.reading = self.board_to_chip(self.config.get("xyz", (0, 0, -1024)))
         self._timer = None
         self.reset()
 
@@ -50,32 +49,13 @@ class MMA8653(I2CRegisterDevice):
         self.pointer = 0
         self._update_int()
 
-    # -- settable readings ---------------------------------------------------------------------
-    def set_xyz(self, x, y, z):
-        """Acceleration in micro:bit milli-g (1 g = 1024) in the board's frame. Thread-safe:
-        takes effect in the machine thread (at the next run() step)."""
-        self.machine.post(self._set, self.board_to_chip((x, y, z)))
-
-    def set_chip_xyz(self, x, y, z):
-        """Acceleration in micro:bit milli-g on the chip's own X, Y, Z axes."""
-        self.machine.post(self._set, [int(x), int(y), int(z)])
-
-    def xyz(self):
-        """The acceleration now set, in the board's frame."""
-        return tuple(self.chip_to_board(self.mg))
-
-    def _set(self, mg):
-        self.mg = mg
-        events = self.machine.events
-        if events.wants(ev.PART):
-            events.emit(ev.PART, part=self.name, xyz=self.xyz())
-
+    # -- readings (set_xyz, set_chip_xyz, xyz: ThreeAxisSensor) ------------------------------
     def counts(self):
         """The 10-bit samples (X, Y, Z) for the current range."""
         fs = self.regs[XYZ_DATA_CFG] & 3
         per_lsb = 4 << fs                      # milli-g (1024/g) per LSB
         out = []
-        for i, v in enumerate(self.mg):
+        for i, v in enumerate(self.reading):
             off = self.regs[0x2F + i]
             off = off - 256 if off & 0x80 else off
             c = round((v + off * 2) / per_lsb)           # OFF_n: about 2 milli-g per LSB
