@@ -155,7 +155,7 @@ class IdlePacer:
     """Holds a board's idle time to wall time while host clients are connected (module doc).
     One per machine (``IdlePacer.of(machine)``), shared by its links; ``acquire``/``release``
     count connected clients (any thread). The tick runs in the machine thread as a clock event,
-    re-armed after a chip reset (which clears the scheduler)."""
+    re-armed after a chip reset (which clears the scheduler) or a snapshot restore."""
 
     def __init__(self, machine):
         self.machine = machine
@@ -167,7 +167,9 @@ class IdlePacer:
         self._timer = None
         self._anchor = (0, 0.0)
         self._period = max(1, int(IDLE_PACE_S * machine.clock.hz))
+        self._gen = 0                # tick chain generation: a chain from before a reset/restore dies
         machine.events.subscribe("reset", self._on_reset)
+        machine.events.subscribe("restore", self._on_reset)
 
     @classmethod
     def of(cls, machine) -> IdlePacer:
@@ -198,13 +200,18 @@ class IdlePacer:
         if self.users and self._timer is None:
             clock = self.machine.clock
             self._anchor = (clock.now(), time.monotonic())
-            self._timer = clock.after(self._period, self._tick)
+            self._timer = clock.after(self._period, self._tick, self._gen)
 
     def _on_reset(self, event) -> None:
-        self._timer = None           # the reset cleared the scheduler
+        # a reset cleared the scheduler; a snapshot restore put back the scheduler of its time
+        # (maybe with a copy of an old tick in it, which then finds its generation stale)
+        self._gen += 1
+        self._timer = None
         self._arm()
 
-    def _tick(self) -> None:
+    def _tick(self, gen) -> None:
+        if gen != self._gen:
+            return
         self._timer = None
         if not self.users:
             return
@@ -227,7 +234,7 @@ class IdlePacer:
         # after a kick, tick again one cycle later: the machine takes the input it was posted
         # only after this event returns, and a sleeping core would otherwise skip straight to
         # the next tick -- a whole period of wall time before the input reaches the device
-        self._timer = clock.after(1 if kicked else self._period, self._tick)
+        self._timer = clock.after(1 if kicked else self._period, self._tick, gen)
 
 
 class Link:
