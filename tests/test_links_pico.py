@@ -7,8 +7,9 @@ allowed; the tests use them one at a time). Clients are real: ``mpremote`` in it
 pyserial, and ``mpremote repl`` driven through a pseudo-terminal of our own.
 
 The bulk round trip (``fs cp`` to the board and back) uses 64 KiB by default: mpremote moves
-files 256 bytes per raw-REPL command, which the emulated board answers at a few kB/s today
-(docs/performance.md). BOARDEMU_PICO_LINK_BYTES=1048576 runs the full 1 MiB (minutes).
+files 256 bytes per raw-REPL command, a few kB/s (docs/links.md, docs/performance.md).
+BOARDEMU_PICO_LINK_BYTES=1048576 runs the full 1 MiB (minutes; the Pico's LittleFS holds
+1408 KiB), BOARDEMU_PICO_BIG_LINK=pty|rfc2217 over another link than the socket.
 
 The official image is not shipped: these tests skip cleanly when it is not in the firmware
 cache (``boardemu firmware get pico``) or the project's boot ROM is not built (``make firmware``).
@@ -41,6 +42,7 @@ IMAGE = cached_image(BOARD)
 ROM = firmware_build_dir() / BOARD.get("chip.bootrom")
 KINDS = ("pty", "rfc2217", "socket")
 BIG = int(os.environ.get("BOARDEMU_PICO_LINK_BYTES", str(64 * 1024)))
+BIG_LINK = os.environ.get("BOARDEMU_PICO_BIG_LINK", "socket")     # the link the bulk copy uses
 MP_TIMEOUT = 120                 # seconds per mpremote command (generous: the CPU speed varies)
 BIG_TIMEOUT = max(300, BIG // 1000)   # per direction of the bulk copy
 
@@ -195,6 +197,19 @@ def test_mount_and_import_from_the_host(pico, kind, tmp_path):
 
 
 @pytest.mark.timeout(600)
+def test_idle_board_time_follows_wall_time_while_a_client_is_connected(pico):
+    """links.IdlePacer: a board sleeping while a client is connected does not skip ahead."""
+    pacer = L.IdlePacer.of(pico.m)
+    t0 = time.monotonic()
+    out = mpremote(pico.target("pty"), "exec", "import time; time.sleep_ms(1500); print('slept')")
+    wall = time.monotonic() - t0
+    assert out.strip() == "slept"
+    assert wall >= 1.4, f"1.5 s of board sleep took {wall:.2f} s of wall time"
+    assert pacer.ticks > 0
+    wait_for(lambda: pacer.users == 0, 10, "the pacer released when the client left")
+
+
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("kind", KINDS)
 def test_soft_reset(pico, kind):
     t = pico.target(kind)
@@ -342,8 +357,10 @@ def test_interactive_miniterm_over_tcp(pico, kind):
 @pytest.mark.timeout(max(900, 2 * BIG_TIMEOUT + 60))
 def test_big_file_round_trip_byte_identical(pico, tmp_path):
     """BIG random bytes to the board's LittleFS and back with ``mpremote fs cp``, byte-identical
-    (socket link; every byte value, so NUL, CR/LF, Ctrl-C/D and 0xff all cross)."""
-    t = pico.target("socket")
+    (socket link unless BOARDEMU_PICO_BIG_LINK names another). The file holds every byte value;
+    mpremote sends it as ``repr()`` literals, so what crosses the link is the raw-REPL traffic
+    of 256-byte chunks: thousands of commands and replies in a row."""
+    t = pico.target(BIG_LINK)
     src, back = tmp_path / "big.bin", tmp_path / "back.bin"
     payload = os.urandom(BIG)
     src.write_bytes(payload)
@@ -356,7 +373,7 @@ def test_big_file_round_trip_byte_identical(pico, tmp_path):
     t3 = time.monotonic()
     got = back.read_bytes()
     mpremote(t, "fs", "rm", ":big.bin")
-    print(f"fs cp {BIG} bytes: to the board {t1 - t0:.1f} s ({BIG / (t1 - t0) / 1e3:.2f} kB/s), "
+    print(f"{BIG_LINK}: fs cp {BIG} bytes: to the board {t1 - t0:.1f} s ({BIG / (t1 - t0) / 1e3:.2f} kB/s), "
           f"back {t3 - t2:.1f} s ({BIG / (t3 - t2) / 1e3:.2f} kB/s)")
     assert len(got) == BIG
     assert got == payload, f"first difference at byte {next(i for i, (a, b) in enumerate(zip(got, payload)) if a != b)}"
