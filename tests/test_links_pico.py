@@ -6,10 +6,10 @@ One board serves all three links for the whole module (several links on one cons
 allowed; the tests use them one at a time). Clients are real: ``mpremote`` in its own process,
 pyserial, and ``mpremote repl`` driven through a pseudo-terminal of our own.
 
-The bulk round trip (``fs cp`` to the board and back) uses 64 KiB by default: mpremote moves
-files 256 bytes per raw-REPL command, a few kB/s (docs/links.md, docs/performance.md).
-BOARDEMU_PICO_LINK_BYTES=1048576 runs the full 1 MiB (minutes; the Pico's LittleFS holds
-1408 KiB), BOARDEMU_PICO_BIG_LINK=pty|rfc2217 over another link than the socket.
+The bulk round trip (``fs cp`` to the board and back) moves 1 MiB over the pty by default
+(about 2 minutes: mpremote moves files 256 bytes per raw-REPL command, 10-20 kB/s, see
+docs/links.md and docs/performance.md; the Pico's LittleFS holds 1408 KiB).
+BOARDEMU_PICO_LINK_BYTES=N changes the size, BOARDEMU_PICO_BIG_LINK=socket|rfc2217 the link.
 
 The official image is not shipped: these tests skip cleanly when it is not in the firmware
 cache (``boardemu firmware get pico``) or the project's boot ROM is not built (``make firmware``).
@@ -41,8 +41,8 @@ BOARD = load_board("pico")
 IMAGE = cached_image(BOARD)
 ROM = firmware_build_dir() / BOARD.get("chip.bootrom")
 KINDS = ("pty", "rfc2217", "socket")
-BIG = int(os.environ.get("BOARDEMU_PICO_LINK_BYTES", str(64 * 1024)))
-BIG_LINK = os.environ.get("BOARDEMU_PICO_BIG_LINK", "socket")     # the link the bulk copy uses
+BIG = int(os.environ.get("BOARDEMU_PICO_LINK_BYTES", str(1024 * 1024)))
+BIG_LINK = os.environ.get("BOARDEMU_PICO_BIG_LINK", "pty")        # the link the bulk copy uses
 MP_TIMEOUT = 120                 # seconds per mpremote command (generous: the CPU speed varies)
 BIG_TIMEOUT = max(300, BIG // 1000)   # per direction of the bulk copy
 
@@ -357,7 +357,7 @@ def test_interactive_miniterm_over_tcp(pico, kind):
 @pytest.mark.timeout(max(900, 2 * BIG_TIMEOUT + 60))
 def test_big_file_round_trip_byte_identical(pico, tmp_path):
     """BIG random bytes to the board's LittleFS and back with ``mpremote fs cp``, byte-identical
-    (socket link unless BOARDEMU_PICO_BIG_LINK names another). The file holds every byte value;
+    (pty link unless BOARDEMU_PICO_BIG_LINK names another). The file holds every byte value;
     mpremote sends it as ``repr()`` literals, so what crosses the link is the raw-REPL traffic
     of 256-byte chunks: thousands of commands and replies in a row."""
     t = pico.target(BIG_LINK)
