@@ -110,3 +110,34 @@ class ThreeAxisSensor(I2CRegisterDevice):
         events = self.machine.events
         if events.wants(ev.PART):
             events.emit(ev.PART, part=self.name, xyz=self.xyz())
+
+    # -- data-ready timing: a sample every _period_cycles() while _measuring() -------------------
+    def _measuring(self) -> bool:
+        return self.active
+
+    def _schedule(self):
+        if self._timer is None and self._measuring() and not self.drdy:
+            self._timer = self.clock.after(self._period_cycles(), self._sample_ready)
+
+    def _sample_ready(self):
+        self._timer = None
+        if self._measuring():
+            self._take_sample()
+            self.drdy = True
+            self._update_int()
+
+    def _take_sample(self):
+        """Latch the reading for the output registers (devices that latch at data-ready)."""
+
+    def _data_read(self):
+        """The last output register was read: data-ready clears, the next sample is timed."""
+        if self.drdy:
+            self.drdy = False
+            self._update_int()
+            self._schedule()
+
+    def _stop_sampling(self):
+        self.drdy = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -36,11 +36,8 @@ class MAG3110(ThreeAxisSensor):
         self.reset()
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self._stop_sampling()
         self.regs = bytearray(0x12)
-        self.drdy = False
         self.latched = [0, 0, 0]
         self.pointer = 0
         self._update_int()
@@ -66,17 +63,12 @@ class MAG3110(ThreeAxisSensor):
         os_ = (self.regs[CTRL_REG1] >> 3) & 3
         return int(self.clock.hz * (2 ** (dr + os_)) / 80)
 
-    def _schedule(self):
-        if self._timer is None and (self.active or self.regs[CTRL_REG1] & 2) and not self.drdy:
-            self._timer = self.clock.after(self._period_cycles(), self._sample_ready)
+    def _measuring(self):
+        return self.active or bool(self.regs[CTRL_REG1] & 2)   # or TM: one measurement triggered
 
-    def _sample_ready(self):
-        self._timer = None
-        if self.active or self.regs[CTRL_REG1] & 2:
-            self.regs[CTRL_REG1] &= ~2                       # TM: one measurement done
-            self._sample()
-            self.drdy = True
-            self._update_int()
+    def _take_sample(self):
+        self.regs[CTRL_REG1] &= ~2                       # TM: one measurement done
+        self._sample()
 
     def _update_int(self):
         if self.int1 is not None:
@@ -96,10 +88,8 @@ class MAG3110(ThreeAxisSensor):
             c = self.latched[(reg - 1) >> 1] & 0xFFFF
             v = (c >> 8) if reg & 1 else (c & 0xFF)
             last = 0x05 if self.regs[CTRL_REG1] & 4 else OUT_Z_LSB
-            if reg == last and self.drdy:
-                self.drdy = False
-                self._update_int()
-                self._schedule()
+            if reg == last:
+                self._data_read()
             return v
         if reg == WHOAMI:
             return WHO_AM_I
@@ -123,11 +113,8 @@ class MAG3110(ThreeAxisSensor):
             return
         self.regs[reg] = value & 0xFF
         if reg == CTRL_REG1:
-            if not (self.active or value & 2):
-                self.drdy = False
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
+            if not self._measuring():
+                self._stop_sampling()
                 self._update_int()
             self._schedule()
 

@@ -40,12 +40,9 @@ class MMA8653(ThreeAxisSensor):
         self.reset()
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self._stop_sampling()
         self.regs = bytearray(0x40)
         self.regs[WHOAMI] = WHO_AM_I
-        self.drdy = False
         self.pointer = 0
         self._update_int()
 
@@ -69,16 +66,6 @@ class MMA8653(ThreeAxisSensor):
 
     def _period_cycles(self):
         return int(self.clock.hz / ODR_HZ[(self.regs[CTRL_REG1] >> 3) & 7])
-
-    def _schedule(self):
-        if self._timer is None and self.active and not self.drdy:
-            self._timer = self.clock.after(self._period_cycles(), self._sample_ready)
-
-    def _sample_ready(self):
-        self._timer = None
-        if self.active:
-            self.drdy = True
-            self._update_int()
 
     def _update_int(self):
         if self.int1 is None:
@@ -104,10 +91,8 @@ class MMA8653(ThreeAxisSensor):
             c = self.counts()[(reg - 1) >> 1] & 0x3FF
             v = (c >> 2) if reg & 1 else ((c & 3) << 6)
             last = 0x05 if self.regs[CTRL_REG1] & 2 else OUT_Z_LSB
-            if reg == last and self.drdy:
-                self.drdy = False
-                self._update_int()
-                self._schedule()
+            if reg == last:
+                self._data_read()
             return v
         if reg == SYSMOD:
             return 1 if self.active else 0
@@ -125,10 +110,7 @@ class MMA8653(ThreeAxisSensor):
         self.regs[reg] = value & 0xFF
         if reg == CTRL_REG1:
             if not self.active:
-                self.drdy = False
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
+                self._stop_sampling()
             self._schedule()
         self._update_int()
 
