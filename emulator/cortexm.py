@@ -358,7 +358,6 @@ class CortexM:
             self._cnt = ctypes.c_uint64.from_address(uc._uch.value + off + 8)
         else:
             self._ctr = self._cnt = None
-        self.exact_time = self._ctr is not None
         lib = _block_counter_lib()
         self.blocks = BlockCounter(uc, lib) if lib is not None else None
         if lib is None and _native_wanted():
