@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     from boardemu.scenarios.cli import add_scenario_parser  # scenario runner (scenarios/)
     add_scenario_parser(sub)
     add_fs_parser(sub)
+    from boardemu.tui import add_tui_parser  # full-screen terminal UI (boardemu/tui.py)
+    add_tui_parser(sub)
 
     from boardemu.firmware import add_firmware_parser  # official images (boardemu/firmware.py)
     add_firmware_parser(sub)
@@ -92,6 +94,9 @@ def main(argv=None) -> int:
         if args.cmd == "scenario":
             from boardemu.scenarios.cli import cmd_scenario
             return cmd_scenario(args)
+        if args.cmd == "tui":
+            from boardemu.tui import cmd_tui
+            return cmd_tui(args)
         if args.cmd == "fs":
             from boardemu.fs_cli import cmd_fs
             return cmd_fs(args)
