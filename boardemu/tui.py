@@ -74,6 +74,9 @@ class BoardRunner:
 
     def start(self):
         self.m.host_links += 1              # the screen may send input: an idle board waits for it
+        from boardemu.links import IdlePacer  # and its idle time follows wall time, as with a link client
+        self._pacer = IdlePacer.of(self.m)
+        self._pacer.acquire()
         self._thread = threading.Thread(target=self._loop, name="boardemu-machine", daemon=True)
         self._thread.start()
         return self
@@ -97,6 +100,7 @@ class BoardRunner:
             self._thread.join(timeout)
             self._thread = None
             self.m.host_links = max(0, self.m.host_links - 1)
+            self._pacer.release()
 
     @property
     def running(self) -> bool:
@@ -194,7 +198,7 @@ class TuiApp(App):
         parts = [(spec["name"], machine.part(spec["name"])) for spec in machine.board.get("parts", [])]
         self.matrix = next(((n, p) for n, p in parts if hasattr(p, "image")), None)
         self.board_buttons = [(n, p) for n, p in parts if hasattr(p, "press") and hasattr(p, "pressed")]
-        self.board_leds = [(n, p) for n, p in parts if hasattr(p, "lit")]
+        self.board_leds = [(n, p) for n, p in parts if hasattr(p, "lit") and not hasattr(p, "image")]
         self.board_sensors = [(n, p) for n, p in parts if hasattr(p, "set_xyz")]
         self._held: set[str] = set()
         self._shown: dict = {}
@@ -334,7 +338,7 @@ class TuiApp(App):
         else:
             state = "running"
         cause, at_ns = self._reset_info
-        self._show("status", f"t={m.time_s:.6f} s   {state}   {self._ips / 1e6:.2f} M instr/s   "
+        self._show("status", f"board time {m.time_s:.6f} s   {state}   {self._ips / 1e6:.2f} M instr/s   "
                              f"reset: {cause} @ {at_ns / 1e9:.3f} s")
 
     # -- input ----------------------------------------------------------------------------------------
