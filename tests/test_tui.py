@@ -111,7 +111,7 @@ def test_ctrl_c_interrupts_the_board():
     with_board(t)
 
 
-def test_button_a_through_the_ui():
+def test_buttons_and_accelerometer_through_the_ui():
     async def t(s):
         await s.command("import microbit")
         assert await s.command("microbit.button_a.was_pressed()") == "False"
@@ -124,6 +124,15 @@ def test_button_a_through_the_ui():
         t0 = s.m.time_s
         await wait_for(lambda: s.m.time_s > t0 + 0.3, 10, "board time after the press")
         assert await s.command("microbit.button_b.was_pressed()") == "True"
+        # the accelerometer's field: x y z + Enter
+        assert await s.command("microbit.accelerometer.get_values()") == "(0, 0, -1024)"
+        field = s.app.query_one("#sensor-accelerometer")
+        field.focus()
+        field.value = "256 -512 1024"
+        await s.pilot.press("enter")
+        await wait_for(lambda: "x=256 y=-512 z=1024" in str(s.app.query_one("#sensor-label-accelerometer").content),
+                       5, "the new reading in the sensor label")
+        assert await s.command("microbit.accelerometer.get_values()") == "(256, -512, 1024)"
     with_board(t)
 
 
