@@ -46,13 +46,7 @@ def clean_output(text: str) -> str:
 def pin_driver(pin) -> str:
     """Who sets a pin's level now: chip, host (anything outside the chip: a test, a button,
     this screen), pull-up/pull-down, or nobody (floating, reads 0)."""
-    if pin.chip_oe:
-        return "chip"
-    if pin.ext is not None:
-        return "host"
-    if pin.pull is not None:
-        return "pull-up" if pin.pull else "pull-down"
-    return "-"
+    return pin.driver or "-"
 
 
 class BoardRunner:
@@ -194,12 +188,15 @@ class TuiApp(App):
         self._unsubs: list = []
         self._ips = 0.0
         self._ips_mark = (time.perf_counter(), machine.instructions)
-        # parts by what they can do (duck typing on the parts' public API)
+        # parts by the kind they declare (KIND: button, led, display, sensor)
         parts = [(spec["name"], machine.part(spec["name"])) for spec in machine.board.get("parts", [])]
-        self.matrix = next(((n, p) for n, p in parts if hasattr(p, "image")), None)
-        self.board_buttons = [(n, p) for n, p in parts if hasattr(p, "press") and hasattr(p, "pressed")]
-        self.board_leds = [(n, p) for n, p in parts if hasattr(p, "lit") and not hasattr(p, "image")]
-        self.board_sensors = [(n, p) for n, p in parts if hasattr(p, "set_xyz")]
+
+        def of_kind(kind):
+            return [(n, p) for n, p in parts if getattr(p, "KIND", None) == kind]
+        self.matrix = next(iter(of_kind("display")), None)
+        self.board_buttons = of_kind("button")
+        self.board_leds = of_kind("led")
+        self.board_sensors = of_kind("sensor")
         self._held: set[str] = set()
         self._shown: dict = {}
 

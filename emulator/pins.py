@@ -27,6 +27,18 @@ class Pin:
     def name(self):
         return self.names[0] if self.names else self.id
 
+    @property
+    def driver(self) -> str | None:
+        """Who sets the level now: "chip", "host" (anything outside the chip: a part, a test,
+        a front-end), "pull-up", "pull-down", or None (floating: reads 0)."""
+        if self.chip_oe:
+            return "chip"
+        if self.ext is not None:
+            return "host"
+        if self.pull is not None:
+            return "pull-up" if self.pull else "pull-down"
+        return None
+
     def _resolve(self):
         if self.chip_oe:
             lvl = self.chip_out
@@ -57,7 +69,8 @@ class Pin:
 
     # outside world
     def drive(self, level):
-        """Drive the pin from outside the chip (None releases it)."""
+        """Drive the pin from outside the chip (None releases it). Machine thread only: from
+        another thread, ``machine.post(pin.drive, level)``."""
         self.ext = None if level is None else (1 if level else 0)
         self._resolve()
 

@@ -90,6 +90,7 @@ class I2CRegisterDevice:
 class ThreeAxisSensor(I2CRegisterDevice):
     """An I2C sensor whose reading is an (x, y, z) triple the host sets (``reading``: chip
     axes, in the part's ``UNITS``); the board's axes map to the chip's through ``config.axes``."""
+    KIND = "sensor"  # what front-ends show it as
     UNITS = "units"
 
     def set_xyz(self, x, y, z):

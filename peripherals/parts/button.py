@@ -11,6 +11,8 @@ from boardemu.emulator import events as ev
 
 
 class Button:
+    KIND = "button"  # what front-ends show it as
+
     def __init__(self, machine, spec):
         self.machine = machine
         self.name = spec["name"]

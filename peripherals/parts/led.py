@@ -7,6 +7,8 @@ from boardemu.emulator import events as ev
 
 
 class Led:
+    KIND = "led"  # what front-ends show it as
+
     def __init__(self, machine, spec):
         self.machine = machine
         self.name = spec["name"]

@@ -43,6 +43,8 @@ def _thresholds():
 
 
 class LedMatrix:
+    KIND = "display"  # what front-ends show it as
+
     def __init__(self, machine, spec):
         self.machine = machine
         self.name = spec["name"]
