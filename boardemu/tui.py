@@ -17,6 +17,7 @@ import time
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Footer, Input, Log, Static
 
 from boardemu.emulator import events as ev
@@ -186,6 +187,7 @@ class TuiApp(App):
         self._reset_info = (machine.reset_cause, 0)
         self._halt_info: str | None = None
         self._unsubs: list = []
+        self._timer = None
         self._ips = 0.0
         self._ips_mark = (time.perf_counter(), machine.instructions)
         # parts by the kind they declare (KIND: button, led, display, sensor)
@@ -254,9 +256,11 @@ class TuiApp(App):
         self.query_one("#console-input", Input).focus()
         self._refresh()
         self.runner.start()
-        self.set_interval(1 / REFRESH_HZ, self._refresh)
+        self._timer = self.set_interval(1 / REFRESH_HZ, self._refresh)
 
     def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
         self.runner.stop()
         for unsub in self._unsubs:
             unsub()
@@ -286,6 +290,12 @@ class TuiApp(App):
 
     # -- screen refresh ---------------------------------------------------------------------------
     def _refresh(self) -> None:
+        try:
+            self._refresh_widgets()
+        except NoMatches:
+            pass                # the app is shutting down: its widgets are already gone
+
+    def _refresh_widgets(self) -> None:
         with self._lock:
             out, self._out = bytes(self._out), bytearray()
             dirty, self._dirty_pins = self._dirty_pins, set()
