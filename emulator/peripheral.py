@@ -91,6 +91,13 @@ class Peripheral:
         Python ``mmio_read``/``mmio_write``."""
         return None
 
+    def cancel_timer(self, attr: str = "_timer"):
+        """Cancel the clock event held in attribute ``attr`` (if one is scheduled) and clear it."""
+        t = getattr(self, attr, None)
+        if t is not None:
+            t.cancel()
+        setattr(self, attr, None)
+
     # -- bus entry points (unicorn mmio callbacks; keep them short: they are hot) --------
     def mmio_read(self, uc, offset, size, _ud):
         if size == 4:

@@ -18,10 +18,7 @@ class CmsdkTimer(Peripheral):
         self.value = 0            # while stopped
         self.zero_at = 0
         self.intstatus = 0
-        self._timer = getattr(self, "_timer", None)
-        if self._timer:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         if self.irqs:
             self.irqs[0].set(False)
 
@@ -34,9 +31,7 @@ class CmsdkTimer(Peripheral):
         return max(0, self.zero_at - self.clock.now())
 
     def _arm(self, value):
-        if self._timer:
-            self._timer.cancel()
-            self._timer = None
+        self.cancel_timer()
         self.value = value
         if self._running():
             # counts value, value-1, ..., 0: zero is reached after `value` cycles

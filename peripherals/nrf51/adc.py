@@ -36,9 +36,7 @@ class Adc(NrfPeripheral):
             self.voltages[ain] = float(volts)
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         super().reset()
         self.result = 0
 
@@ -70,9 +68,7 @@ class Adc(NrfPeripheral):
             self._timer = self.clock.after(self.clock.us_to_cycles(us), self._done)
 
     def task_stop(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.cancel_timer()
 
     def _done(self):
         self._timer = None

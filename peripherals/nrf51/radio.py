@@ -39,22 +39,18 @@ class Radio(NrfPeripheral):
         self.sent = []              # packets sent (bytes), for tests and front-ends
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         super().reset()
         self.regs[0x544] = 150       # TIFS
         self.regs[0x540] = 0
         self.state = DISABLED_ST
 
     def _after_us(self, us, fn):
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancel_timer()
         self._timer = self.clock.after(self.clock.us_to_cycles(us), fn)
 
     def _at(self, cycles, fn):
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancel_timer()
         self._timer = self.clock.after(cycles, fn)
 
     def _fire(self, bit):
@@ -134,9 +130,7 @@ class Radio(NrfPeripheral):
 
     def task_stop(self):
         if self.state in (TX, RX):
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self.cancel_timer()
             self.state = TXIDLE if self.state == TX else RXIDLE
 
     def task_disable(self):

@@ -27,9 +27,7 @@ class Rng(NrfPeripheral):
         super().__init__(machine, name, base, irqs=irqs, **config)
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         super().reset()
         self.running = False
         self.value = 0
@@ -63,9 +61,7 @@ class Rng(NrfPeripheral):
 
     def task_stop(self):
         self.running = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.cancel_timer()
 
     def event_cleared(self, bit):
         self._schedule()

@@ -25,9 +25,7 @@ class Temp(NrfPeripheral):
         self.celsius = float(value)
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         super().reset()
         self.temp = 0
 
@@ -36,9 +34,7 @@ class Temp(NrfPeripheral):
             self._timer = self.clock.after(self.conv_cycles, self._done)
 
     def task_stop(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.cancel_timer()
 
     def _done(self):
         self._timer = None

@@ -48,7 +48,7 @@ class Twi(NrfPeripheral):
         self.devices[address & 0x7F] = device
 
     def reset(self):
-        self._cancel()
+        self.cancel_timer()
         super().reset()
         self.errorsrc = 0
         self.rxd = 0
@@ -72,17 +72,13 @@ class Twi(NrfPeripheral):
         if off == 0x524:
             self._bit = self._bit_cycles()
         elif off == 0x500 and value != ENABLE_TWI:
-            self._cancel()
+            self.cancel_timer()
             self.state = "idle"
             self.dev = None
 
-    def _cancel(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def _after_bits(self, bits, fn, *args):
-        self._cancel()
+        self.cancel_timer()
         self._timer = self.clock.after(bits * self._bit, fn, *args)
 
     # -- address phase -----------------------------------------------------------------------

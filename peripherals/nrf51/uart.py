@@ -128,9 +128,7 @@ class Uart(NrfPeripheral):
 
     def task_stoprx(self):
         self.rx_on = False
-        if self._rx_timer is not None:
-            self._rx_timer.cancel()
-            self._rx_timer = None
+        self.cancel_timer("_rx_timer")
         self.fire(RXTO)
 
     def _host_data(self):

@@ -22,9 +22,7 @@ class Wdt(NrfPeripheral):
         super().__init__(machine, name, base, irqs=irqs, **config)
 
     def reset(self):
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
+        self.cancel_timer()
         super().reset()
         self.running = False
         self.reqstatus = 1
@@ -33,8 +31,7 @@ class Wdt(NrfPeripheral):
         return (self.regs[0x504] + 1) * self.clock.hz // 32768
 
     def _arm(self):
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancel_timer()
         self._timer = self.clock.after(self._period_cycles(), self._timeout)
 
     def _timeout(self):

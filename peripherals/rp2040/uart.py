@@ -266,9 +266,8 @@ class Uart(RpPeripheral):
         if not self.rxq and self.ris & RTI:
             self.ris &= ~RTI
             changed = True
-        if not self.rxq and self._rt_timer is not None:
-            self._rt_timer.cancel()
-            self._rt_timer = None
+        if not self.rxq:
+            self.cancel_timer("_rt_timer")
         if changed:
             self._update_irq()
         if self.cr & CR_RTSEN:
@@ -372,8 +371,7 @@ class Uart(RpPeripheral):
         if ris != self.ris:
             self.ris = ris
             self._update_irq()
-        if self._rt_timer is not None:
-            self._rt_timer.cancel()
+        self.cancel_timer("_rt_timer")
         self._rt_timer = self.clock.after(self.bit_cycles(32), self._rx_timeout)
         if self.cr & CR_RTSEN:
             self._drive_pins()

@@ -60,9 +60,7 @@ class Watchdog(RpPeripheral):
         return max(0, self.count - 2 * us)
 
     def _reschedule(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.cancel_timer()
         if self.ctrl & ENABLE:
             clk = self.machine.clock
             us = (self.count + 1) // 2
