@@ -289,6 +289,16 @@ class Terminal:
     def type(self, text: bytes):
         os.write(self.fd, text)
 
+    def wait_raw(self, timeout=30.0):
+        """Wait until the program has put its terminal in raw mode. Keys typed before that
+        are echoed by the line discipline and then discarded by the program's switch to raw
+        mode (tcsetattr with TCSAFLUSH), as they would be for a fast-typing user."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.fd)[3] & (termios.ICANON | termios.ECHO):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the program did not set its terminal raw in {timeout} s")
+            time.sleep(0.02)
+
     def wait(self, timeout=30.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -311,6 +321,7 @@ class Terminal:
 
 def _repl_session(term: Terminal):
     """Type at MicroPython's friendly REPL through a terminal program; quit with Ctrl-]."""
+    term.wait_raw()
     term.type(b"\r")
     term.read_until(b">>> ")
     term.type(b"x = 6 * 7\r")
