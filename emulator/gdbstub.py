@@ -356,9 +356,11 @@ class _Session:
                 self._remove_bp(addr, None)
             m.host_links -= 1
             self.alive = False
+            # free the server's slot before the client sees the connection close: a client that
+            # detaches and reconnects at once must not be refused as a second debugger
+            self.server._session_ended(self, self._kill)
             self._shutdown_socket()
             self.conn.close()
-            self.server._session_ended(self, self._kill)
 
     def _on_fault(self, event):
         self._fault = event.report
