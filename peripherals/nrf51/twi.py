@@ -76,7 +76,6 @@ class Twi(NrfPeripheral):
             self.state = "idle"
             self.dev = None
 
-
     def _after_bits(self, bits, fn, *args):
         self.cancel_timer()
         self._timer = self.clock.after(bits * self._bit, fn, *args)
